@@ -1,0 +1,85 @@
+"""Turn a panel (history up to an origin + known-future covariates) into sales forecasts.
+
+The ONNX models predict log(sales) minus the baseline feature; this module adds the baseline back,
+applies the manifest's RMSPE correction and interval quantiles, and forecasts 0 for closed days.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import BASELINE_INDEX, FEATURE_NAMES, FeatureBuilder
+from .model_version import ModelVersion
+from .panel import Panel
+
+FEATURES_INPUT = "features"
+"""Name of the ONNX input of the forest: float32 (n_rows, n_features)."""
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Forecast rows, arrays of shape (n,); sales, lower and upper in euros.
+
+    ``open`` is the Open value assumed (1 open, 0 closed: forecast 0).
+    """
+
+    store: np.ndarray  # int32 store ids
+    date: np.ndarray  # datetime64[D]
+    open: np.ndarray  # int8
+    sales: np.ndarray  # float64
+    lower: np.ndarray
+    upper: np.ndarray
+    lead_days: np.ndarray  # int64, days after the origin
+
+
+def horizon_rows(panel: Panel, origin: int, horizon: int, store_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(store, day, origin) index arrays for every store row x day origin+1..origin+horizon."""
+    days = np.arange(origin + 1, origin + horizon + 1)
+    store, day = np.meshgrid(store_rows, days, indexing="ij")
+    store, day = store.ravel(), day.ravel()
+    return store, day, np.full(len(day), origin)
+
+
+def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -> np.ndarray:
+    """log(sales) before correction, shape (n,), for an (n, n_features) float32 matrix."""
+    if tuple(version.manifest["feature_names"]) != FEATURE_NAMES:
+        raise ValueError(f"model version {version.version} was trained on other features than this code builds")
+    session = version.sessions[model]
+    output = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
+    return output.astype(np.float64) + features[:, BASELINE_INDEX]
+
+
+def interval_bounds(version: ModelVersion, model: str, lead_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper log offsets per row from the manifest's per-lead-week quantiles."""
+    interval = version.manifest["models"][model]["interval"]
+    week = np.clip((lead_days - 1) // 7, 0, len(interval["lower_log"]) - 1)
+    return np.asarray(interval["lower_log"])[week], np.asarray(interval["upper_log"])[week]
+
+
+def forecast_panel(
+    version: ModelVersion, panel: Panel, origin: int, horizon: int, model: str = "rf",
+    store_rows: np.ndarray | None = None,
+) -> Forecast:
+    """Forecast days origin+1..origin+horizon of ``panel`` for ``store_rows`` (default all).
+
+    ``panel`` must hold the version's stores in order, sales up to ``origin`` and covariates for
+    the horizon. Days with Open = 0 forecast 0; an unknown Open (-1) is forecast as open.
+    """
+    if store_rows is None:
+        store_rows = np.arange(len(panel.store_ids))
+    store, day, origins = horizon_rows(panel, origin, horizon, np.asarray(store_rows))
+    features = FeatureBuilder(panel, version.stores).build(store, day, origins)
+    correction = version.manifest["models"][model]["correction"]
+    sales = np.exp(predict_log_sales(version, model, features)) * correction
+    lead_days = day - origin
+    lower_log, upper_log = interval_bounds(version, model, lead_days)
+    is_open = np.where(panel.open[store, day] == 0, 0, 1).astype(np.int8)
+    return Forecast(
+        store=panel.store_ids[store],
+        date=panel.start + day.astype("timedelta64[D]"),
+        open=is_open,
+        sales=sales * is_open,
+        lower=sales * np.exp(lower_log) * is_open,
+        upper=sales * np.exp(upper_log) * is_open,
+        lead_days=lead_days,
+    )

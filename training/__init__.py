@@ -1,0 +1,1 @@
+"""Offline training: load and validate the Kaggle files, train, evaluate and export to ONNX."""

@@ -1,0 +1,73 @@
+"""Command line: ``python -m training {train,backtest} ...``; ``--help`` on each command."""
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rossmann_core.errors import DataValidationError
+
+from . import config
+
+log = logging.getLogger("training")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from .data import load_dataset
+    from .train import train_model
+
+    version_dir = train_model(load_dataset(config.data_dir(args.data_dir)), Path(args.out))
+    print(version_dir)
+
+
+def _backtest(args: argparse.Namespace) -> None:
+    from .backtest import run_backtest
+    from .data import load_dataset
+
+    dataset = load_dataset(config.data_dir(args.data_dir))
+    result = run_backtest(dataset, np.datetime64(args.cutoff, "D"), args.horizon, args.model, Path(args.artifacts))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    commands = parser.add_subparsers(dest="command", required=True)
+    data_help = (
+        f"data folder with train.csv and store.csv (default ${config.DATA_DIR_ENV} or {config.DEFAULT_DATA_DIR})"
+    )
+
+    train = commands.add_parser("train", help="train on all data and export a model version")
+    train.add_argument("--data-dir", help=data_help)
+    train.add_argument("--out", default=str(config.DEFAULT_ARTIFACTS_DIR), help="artifacts folder")
+    train.set_defaults(run=_train)
+
+    backtest = commands.add_parser("backtest", help="train up to a cutoff and score the next days")
+    backtest.add_argument("--data-dir", help=data_help)
+    backtest.add_argument("--cutoff", required=True, help="last training day, YYYY-MM-DD")
+    backtest.add_argument("--horizon", type=int, default=config.HORIZON_DAYS)
+    backtest.add_argument("--model", default="rf", choices=["rf"])
+    backtest.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))
+    backtest.add_argument("--out", required=True, help="where to write the metrics JSON")
+    backtest.set_defaults(run=_backtest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        args.run(args)
+    except (DataValidationError, ValueError) as error:
+        log.error("%s", error)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

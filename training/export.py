@@ -1,0 +1,95 @@
+"""Write a model version: ONNX files, per-store state and manifest, atomically.
+
+A version is ``<out>/models/<UTC timestamp>/``; it is assembled in a hidden temporary folder and
+renamed into place, then ``<out>/models/latest.json`` is replaced to point at it, so readers see a
+whole version or none.
+"""
+
+import io
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from skl2onnx import to_onnx
+from skl2onnx.common.data_types import FloatTensorType
+from sklearn.pipeline import Pipeline
+
+from rossmann_core.forecast import FEATURES_INPUT
+from rossmann_core.model_version import LATEST_FILE, MANIFEST_FILE, sha256_bytes
+from rossmann_core.panel import Panel
+from rossmann_core.stores import StoreTable
+
+from .config import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+ONNX_OPSETS = {"": 17, "ai.onnx.ml": 3}
+
+
+def forest_to_onnx(pipeline: Pipeline, n_features: int) -> bytes:
+    """The whole pipeline as ONNX with one float32 input ``features`` of shape (n, n_features)."""
+    model = to_onnx(
+        pipeline,
+        initial_types=[(FEATURES_INPUT, FloatTensorType([None, n_features]))],
+        target_opset=ONNX_OPSETS,
+    )
+    return model.SerializeToString()
+
+
+def state_bytes(history: Panel, stores: StoreTable) -> bytes:
+    """The per-store state serving needs, as an uncompressed ``.npz`` (numpy only to read)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **history.to_arrays(), **stores.to_arrays())
+    return buffer.getvalue()
+
+
+def new_version_name(now: datetime | None = None) -> str:
+    """UTC timestamp like ``20260101T120000Z``."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def git_commit() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return result.stdout.strip()
+
+
+def write_version(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+    """Write ``files`` and the manifest (with their sha256 added) as a new version; return its folder."""
+    models_dir = out_dir / "models"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    version = manifest["version"]
+    final = models_dir / version
+    if final.exists():
+        raise FileExistsError(f"model version {final} already exists; versions are immutable")
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=models_dir))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        manifest = {**manifest, "files": {name: sha256_bytes(data) for name, data in files.items()}}
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    point_latest(models_dir, version)
+    log.info("wrote model version %s (%s)", final, ", ".join(f"{n} {len(d) / 1e6:.1f} MB" for n, d in files.items()))
+    return final
+
+
+def point_latest(models_dir: Path, version: str) -> None:
+    """Atomically replace ``latest.json`` with a pointer to ``version``."""
+    temporary = models_dir / f".{LATEST_FILE}.tmp"
+    temporary.write_text(json.dumps({"version": version}))
+    os.replace(temporary, models_dir / LATEST_FILE)

@@ -1,0 +1,38 @@
+"""Which (store, day, origin) rows train, calibrate and test a model.
+
+Training rows mimic forecasting: origins every HORIZON_DAYS days back from the end of training, each
+origin owning the next HORIZON_DAYS days, so every training row has a lead of 1..42 days and sees
+only the history a real forecast made at its origin would see.
+"""
+
+import numpy as np
+
+from rossmann_core.panel import Panel
+
+from .config import HORIZON_DAYS, MIN_HISTORY_DAYS
+
+
+def scorable(panel: Panel, store: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Rows that are open with sales > 0 (the only rows trained on and scored)."""
+    sales = panel.sales[store, day]
+    return (panel.open[store, day] == 1) & np.isfinite(sales) & (sales > 0)
+
+
+def origin_rows(panel: Panel, origin: int, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scorable (store, day, origin) rows for days origin+1..origin+horizon that lie in the panel."""
+    days = np.arange(origin + 1, min(origin + horizon, panel.n_days - 1) + 1)
+    store, day = (a.ravel() for a in np.meshgrid(np.arange(len(panel.store_ids)), days, indexing="ij"))
+    keep = scorable(panel, store, day)
+    return store[keep], day[keep], np.full(int(keep.sum()), origin)
+
+
+def training_rows(panel: Panel, last_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scorable rows of days ..last_day with origins last_day - 42k (k >= 1)."""
+    parts = []
+    origin = last_day - HORIZON_DAYS
+    while origin >= MIN_HISTORY_DAYS:
+        parts.append(origin_rows(panel, origin, HORIZON_DAYS))
+        origin -= HORIZON_DAYS
+    if not parts:
+        raise ValueError(f"need more than {MIN_HISTORY_DAYS + HORIZON_DAYS} days of history to train")
+    return tuple(np.concatenate(columns) for columns in zip(*parts))
