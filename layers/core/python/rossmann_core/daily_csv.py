@@ -1,7 +1,9 @@
 """Read Kaggle's daily files (``train.csv`` history, ``test.csv``-shaped future days) into numpy.
 
-Parsing is vectorised; when a column fails to convert, a row-by-row scan finds the first bad line
-so the error names file, line and column. Nothing is dropped silently.
+Plain files (Kaggle's) are tokenised and converted by numpy over the raw bytes (``csv_fast``);
+anything else, or a value that does not convert, goes through the ``csv`` module row by row, which
+finds the first bad line so the error names file, line and column. Both paths then run the same
+range and consistency checks. Nothing is dropped silently.
 """
 
 import csv
@@ -13,6 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
+from . import csv_fast
 from .calendar import weekday
 from .errors import DataValidationError
 
@@ -65,64 +68,121 @@ _ARRAY_FIELDS = (
 
 def read_history_csv(path: str) -> DailyRows:
     """Read and validate a ``train.csv``-shaped file of daily history."""
-    with open(path, newline="", encoding="utf-8") as stream:
-        return parse_daily_csv(stream, path, HISTORY_COLUMNS)
+    with open(path, "rb") as stream:
+        return parse_daily_bytes(stream.read(), path, HISTORY_COLUMNS)
 
 
 def read_future_csv(path: str) -> DailyRows:
     """Read and validate a ``test.csv``-shaped file of known-future days (no Sales/Customers)."""
-    with open(path, newline="", encoding="utf-8") as stream:
-        return parse_daily_csv(stream, path, FUTURE_COLUMNS)
+    with open(path, "rb") as stream:
+        return parse_daily_bytes(stream.read(), path, FUTURE_COLUMNS)
 
 
 def parse_daily_text(text: str, source: str, columns: tuple[str, ...]) -> DailyRows:
-    """Parse CSV text already in memory (e.g. an S3 object body)."""
-    return parse_daily_csv(io.StringIO(text, newline=""), source, columns)
+    """Parse CSV text already in memory."""
+    return parse_daily_bytes(text.encode("utf-8"), source, columns)
 
 
 def parse_daily_csv(stream: TextIO, source: str, columns: tuple[str, ...]) -> DailyRows:
-    """Parse and validate a daily CSV whose header holds at least ``columns``."""
+    """Parse and validate a daily CSV stream whose header holds at least ``columns``."""
+    return parse_daily_text(stream.read(), source, columns)
+
+
+def parse_daily_bytes(data: bytes, source: str, columns: tuple[str, ...]) -> DailyRows:
+    """Parse and validate UTF-8 CSV bytes (e.g. an S3 object body) whose header holds ``columns``."""
     started = time.perf_counter()
-    reader = csv.reader(stream)
-    header = next(reader, None)
-    if header is None:
+    header_end = data.find(b"\n")
+    header_line = data if header_end < 0 else data[:header_end]
+    header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), None)
+    if not header:
         raise DataValidationError(source, 1, None, "file is empty, expected a header row")
-    position = {name: i for i, name in enumerate(header)}
     for name in columns:
-        if name not in position:
+        if name not in header:
             raise DataValidationError(source, 1, name, f"required column is missing; header is {header}")
+    position = {name: header.index(name) for name in columns}
+    body = b"" if header_end < 0 else data[header_end + 1 :]
+    values = _fast_values(body, len(header), position)
+    path = "vectorised"
+    if values is None:
+        path = "row by row"
+        values = _row_values(io.StringIO(data.decode("utf-8"), newline=""), source, position)
+    parsed = _validated(values, source, "Sales" in columns)
+    log.info(
+        "read %s: %d rows, %d stores, %s..%s in %.2f s (%s)", source, len(parsed),
+        len(np.unique(parsed.store)), parsed.date.min(), parsed.date.max(), time.perf_counter() - started, path,
+    )
+    return parsed
+
+
+_INT_COLUMNS = ("Store", "DayOfWeek", "Sales", "Customers")
+_FLAG_COLUMNS = ("Open", "Promo", "SchoolHoliday")
+
+
+def _fast_values(body: bytes, width: int, position: dict[str, int]) -> dict[str, np.ndarray] | None:
+    """Converted columns of a plain body, or None when any field needs the row-by-row reader."""
+    fields = csv_fast.split_plain(body, width)
+    if fields is None:
+        return None
+    converters = {
+        **{name: lambda c: csv_fast.digits(fields, c) for name in _INT_COLUMNS},
+        **{name: lambda c: csv_fast.codes(fields, c, {"0": 0, "1": 1, "": -1}) for name in _FLAG_COLUMNS},
+        "StateHoliday": lambda c: csv_fast.codes(fields, c, STATE_HOLIDAY_CODES),
+        "Date": lambda c: csv_fast.iso_dates(fields, c),
+    }
+    values = {}
+    for name, column in position.items():
+        values[name] = converters[name](column)
+        if values[name] is None:
+            return None
+    return values
+
+
+def _row_values(stream: TextIO, source: str, position: dict[str, int]) -> dict[str, np.ndarray]:
+    """Converted columns read with the ``csv`` module; raises DataValidationError on the first bad field."""
+    reader = csv.reader(stream)
+    width = len(next(reader))
     rows = list(reader)
-    width = len(header)
     for i, row in enumerate(rows):
         if len(row) != width:
             raise DataValidationError(source, i + 2, None, f"expected {width} fields, found {len(row)}")
     if not rows:
         raise DataValidationError(source, 2, None, "file has a header but no rows")
-    raw = {name: [row[position[name]] for row in rows] for name in columns}
-    is_history = "Sales" in columns
-    n = len(rows)
+    raw = {name: [row[column] for row in rows] for name, column in position.items()}
+    values = {name: _ints(raw[name], source, name) for name in _INT_COLUMNS if name in raw}
+    for name in _FLAG_COLUMNS:
+        values[name] = _flags(raw[name], source, name)
+    values["StateHoliday"] = _state_holidays(raw["StateHoliday"], source)
+    values["Date"] = _dates(raw["Date"], source)
+    return values
+
+
+def _validated(values: dict[str, np.ndarray], source: str, is_history: bool) -> DailyRows:
+    """DailyRows from converted columns after the range and consistency checks."""
+    n = len(values["Store"])
+    unknown_open = values["Open"] == -1
+    if is_history and unknown_open.any():
+        i = int(np.flatnonzero(unknown_open)[0])
+        raise DataValidationError(source, i + 2, "Open", "'' is not 0 or 1")
+    for name in ("Promo", "SchoolHoliday"):
+        empty = np.flatnonzero(values[name] == -1)
+        if empty.size:
+            raise DataValidationError(source, int(empty[0]) + 2, name, "'' is not 0 or 1")
     parsed = DailyRows(
         source=source,
-        store=_ints(raw["Store"], source, "Store", 1, 1_000_000).astype(np.int32),
-        date=_dates(raw["Date"], source),
-        sales=_ints(raw["Sales"], source, "Sales", 0, None) if is_history else np.full(n, -1),
-        customers=(
-            _ints(raw["Customers"], source, "Customers", 0, None) if is_history else np.full(n, -1)
-        ),
-        open=_flags(raw["Open"], source, "Open", allow_empty=not is_history),
-        promo=_flags(raw["Promo"], source, "Promo", allow_empty=False),
-        state_holiday=_state_holidays(raw["StateHoliday"], source),
-        school_holiday=_flags(raw["SchoolHoliday"], source, "SchoolHoliday", allow_empty=False),
+        store=_in_range(values["Store"], source, "Store", 1, 1_000_000).astype(np.int32),
+        date=values["Date"],
+        sales=_in_range(values["Sales"], source, "Sales", 0, None) if is_history else np.full(n, -1),
+        customers=_in_range(values["Customers"], source, "Customers", 0, None) if is_history else np.full(n, -1),
+        open=values["Open"],
+        promo=values["Promo"],
+        state_holiday=values["StateHoliday"],
+        school_holiday=values["SchoolHoliday"],
         line=np.arange(2, n + 2, dtype=np.int64),
     )
-    _check_weekdays(parsed, _ints(raw["DayOfWeek"], source, "DayOfWeek", 1, 7))
+    _check_weekdays(parsed, _in_range(values["DayOfWeek"], source, "DayOfWeek", 1, 7))
     _check_unique_store_dates(parsed)
     if is_history:
         _check_closed_without_sales(parsed)
-    log.info(
-        "read %s: %d rows, %d stores, %s..%s in %.2f s", source, n, len(np.unique(parsed.store)),
-        parsed.date.min(), parsed.date.max(), time.perf_counter() - started,
-    )
     return parsed
 
 
@@ -138,27 +198,28 @@ def _is_int(value: str) -> bool:
     return True
 
 
-def _ints(values: list[str], source: str, column: str, low: int, high: int | None) -> np.ndarray:
+def _ints(values: list[str], source: str, column: str) -> np.ndarray:
     try:
-        out = np.array(values).astype(np.int64)
+        return np.array(values).astype(np.int64)
     except ValueError:
         i = _first_bad(values, _is_int)
         raise DataValidationError(source, i + 2, column, f"{values[i]!r} is not an integer") from None
-    too_low = out < low
-    too_high = out > high if high is not None else np.zeros_like(too_low)
+
+
+def _in_range(values: np.ndarray, source: str, column: str, low: int, high: int | None) -> np.ndarray:
+    too_low = values < low
+    too_high = values > high if high is not None else np.zeros_like(too_low)
     bad = np.flatnonzero(too_low | too_high)
     if bad.size:
         i = int(bad[0])
         bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise DataValidationError(source, i + 2, column, f"{out[i]} is out of range, expected {bound}")
-    return out
+        raise DataValidationError(source, i + 2, column, f"{values[i]} is out of range, expected {bound}")
+    return values
 
 
-def _flags(values: list[str], source: str, column: str, allow_empty: bool) -> np.ndarray:
-    """0/1 flags as int8; an empty field becomes -1 (unknown) where ``allow_empty``."""
-    allowed = {"0": 0, "1": 1, "0.0": 0, "1.0": 1}
-    if allow_empty:
-        allowed[""] = -1
+def _flags(values: list[str], source: str, column: str) -> np.ndarray:
+    """0/1 flags as int8; an empty field becomes -1 (unknown), which only future files allow."""
+    allowed = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "": -1}
     try:
         return np.array([allowed[v] for v in values], dtype=np.int8)
     except KeyError:
