@@ -1,0 +1,184 @@
+"""Nightly batch: the newest data and the latest model in, 42-day forecasts for every store out.
+
+Steps (each timed into the summary): resolve and load the model version; read ``train.csv`` and
+``store.csv`` from the data bucket (the whole file: new days may have been appended); build the
+history panel; fill in the horizon's known-future covariates; forecast; check; commit to S3
+(:mod:`.batch_output`). Nothing is written until the forecast is complete and checked.
+
+History: when the data's last day is at or after the model's origin, the panel is the data file's
+last ``n`` days, ``n`` being the length of the model's stored state (372), with ``store.csv``'s
+metadata, so the forecast starts the day after the newest data without retraining. When the data
+is older than the model (a stale bucket), the model's own stored state is used instead.
+"""
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from . import batch_output
+from .calendar import DAY
+from .daily_csv import HISTORY_COLUMNS, parse_daily_bytes
+from .forecast import Forecast, forecast_panel
+from .model_version import ModelVersion
+from .panel import Panel, attach_covariates, empty_panel, fill_panel
+from .stores import StoreTable, parse_store_text
+
+log = logging.getLogger(__name__)
+
+HORIZON_DAYS = 42
+HISTORY_FILE = "train.csv"
+STORE_FILE = "store.csv"
+COVARIATE_LAG_DAYS = 364
+"""Fallback covariates copy Open/Promo/holidays from the same weekday 52 weeks earlier."""
+
+
+class BatchError(RuntimeError):
+    """The run cannot produce a complete, checked forecast; nothing was written."""
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Where the batch reads and writes: bucket names and key prefixes (no trailing slash)."""
+
+    data_bucket: str
+    forecast_bucket: str
+    data_prefix: str = ""
+    forecast_prefix: str = "forecasts"
+    horizon_days: int = HORIZON_DAYS
+
+
+@dataclass(frozen=True)
+class History:
+    """The panel forecasts start from (its last day is the origin) and the store table matching it."""
+
+    panel: Panel
+    stores: StoreTable
+    source: str  # "data" or "model_state"
+
+
+def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
+    """The run date: ``event["run_date"]`` (by hand) or the UTC day of an EventBridge scheduled event."""
+    if "run_date" in event:
+        text = str(event["run_date"])
+        try:
+            if len(text) != 10:
+                raise ValueError
+            return np.datetime64(text, "D")
+        except ValueError:
+            raise BatchError(f"run_date {text!r} is not a YYYY-MM-DD date") from None
+    if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+        return np.datetime64(str(event["time"])[:10], "D")
+    raise BatchError("expected an EventBridge scheduled event or {\"run_date\": \"YYYY-MM-DD\"}")
+
+
+def default_model(version: ModelVersion) -> str:
+    """The version's model with the lowest calibration RMSPE."""
+    return min(version.models, key=lambda name: version.manifest["models"][name]["metrics"]["calibration_rmspe"])
+
+
+def read_object(client: Any, bucket: str, key: str) -> bytes:
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        raise BatchError(f"s3://{bucket}/{key} does not exist") from None
+
+
+def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str) -> History:
+    """The history panel the forecast starts from (see the module docstring)."""
+    stores = parse_store_text(stores_bytes.decode("utf-8"), f"{source}/{STORE_FILE}")
+    rows = parse_daily_bytes(rows_bytes, f"{source}/{HISTORY_FILE}", HISTORY_COLUMNS)
+    last, model_origin = rows.date.max(), version.history.dates[-1]
+    if last < model_origin:
+        log.warning("data ends %s, before the model's origin %s: using the model's state", last, model_origin)
+        return History(version.history, version.stores, "model_state")
+    first = last - (version.history.n_days - 1) * DAY
+    panel = fill_panel(empty_panel(stores.store_id, first, last), rows.take(rows.date >= first), with_sales=True)
+    return History(panel, stores, "data")
+
+
+def horizon_covariates(history: Panel, horizon: int) -> Panel:
+    """Open/Promo/holidays for the ``horizon`` days after the history: the same weekday 52 weeks earlier."""
+    last = history.dates[-1]
+    lag = COVARIATE_LAG_DAYS * DAY
+    source = history.window(last + DAY - lag, last + horizon * DAY - lag)
+    return replace(source, start=last + DAY)
+
+
+def check_forecast(forecast: Forecast, n_stores: int, horizon: int) -> None:
+    """Raise BatchError unless every store has ``horizon`` finite, ordered, non-negative rows."""
+    if len(forecast.store) != n_stores * horizon:
+        raise BatchError(f"forecast has {len(forecast.store)} rows, expected {n_stores} stores x {horizon} days")
+    values = np.stack([forecast.lower, forecast.sales, forecast.upper])
+    if not np.isfinite(values).all():
+        raise BatchError("forecast holds non-finite values")
+    if (values[0] < 0).any() or (np.diff(values, axis=0) < -1e-6).any():
+        raise BatchError("forecast violates 0 <= lower <= sales <= upper")
+
+
+def run_batch(
+    run_date: np.datetime64, settings: BatchSettings, client: Any, load_model: Callable[[], ModelVersion],
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Forecast every store and commit the partition of ``run_date``; return the summary written."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[stage] = round(now - since, 3)
+        return now
+
+    version = load_model()
+    mark = lap("load_model", started)
+    data_uri = f"s3://{settings.data_bucket}/{settings.data_prefix}".rstrip("/")
+    keys = {name: "/".join(p for p in (settings.data_prefix, name) if p) for name in (HISTORY_FILE, STORE_FILE)}
+    raw = {name: read_object(client, settings.data_bucket, key) for name, key in keys.items()}
+    mark = lap("read_data", mark)
+    history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri)
+    mark = lap("parse_data", mark)
+    horizon = settings.horizon_days
+    panel = attach_covariates(history.panel, horizon_covariates(history.panel, horizon))
+    has_history = np.isfinite(history.panel.sales).any(axis=1)
+    model = default_model(version)
+    forecast = forecast_panel(
+        replace(version, stores=history.stores), panel, origin=history.panel.n_days - 1, horizon=horizon,
+        model=model, store_rows=np.flatnonzero(has_history),
+    )
+    check_forecast(forecast, int(has_history.sum()), horizon)
+    mark = lap("forecast", mark)
+    csv_bytes = batch_output.forecasts_csv(forecast, version.version)
+    mark = lap("format_csv", mark)
+    origin = history.panel.dates[-1]
+    summary = {
+        "run_date": str(run_date),
+        "run_id": run_id or uuid.uuid4().hex,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": len(forecast.store),
+        "stores": int(has_history.sum()),
+        "stores_without_history": history.panel.store_ids[~has_history].tolist(),
+        "horizon_days": horizon,
+        "origin": str(origin),
+        "first_date": str(origin + DAY),
+        "last_date": str(origin + horizon * DAY),
+        "data_age_days": int((run_date - origin) / DAY),
+        "model_version": version.version,
+        "model": model,
+        "model_origin": str(version.history.dates[-1]),
+        "history_source": history.source,
+        "covariates": f"same weekday {COVARIATE_LAG_DAYS} days earlier",
+        "data": {"uri": data_uri, "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in raw.items()}},
+        "forecasts_sha256": batch_output.sha256_hex(csv_bytes),
+        "forecasts_bytes": len(csv_bytes),
+        "timings_seconds": timings,
+    }
+    summary["duration_seconds"] = round(time.perf_counter() - started, 3)
+    partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
+    summary["output"] = batch_output.commit(client, settings.forecast_bucket, partition, csv_bytes, summary)
+    return summary

@@ -1,0 +1,156 @@
+"""The nightly batch handler against a real S3-API server (moto) on 127.0.0.1, with genuine events."""
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from moto.server import ThreadedMotoServer
+
+from conftest import TINY_FOREST
+from functions.batch.app import handler
+from rossmann_core import batch_handler
+from rossmann_core.batch import history_for
+from rossmann_core.batch_output import CSV_COLUMNS, read_committed
+from rossmann_core.model_version import load_version
+from synthetic import SyntheticData
+from training.data import Dataset
+from training.train import train_model
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+MODEL_CUTOFF = np.datetime64("2015-01-10")
+BUCKETS = {"models": "batch-test-models", "data": "batch-test-data", "forecasts": "batch-test-forecasts"}
+
+
+class Context:
+    aws_request_id = "test-request"
+
+
+@pytest.fixture(scope="module")
+def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model trained up to MODEL_CUTOFF: the data bucket holds three newer weeks."""
+    return train_model(synthetic_dataset, tmp_path_factory.mktemp("artifacts"), MODEL_CUTOFF, TINY_FOREST)
+
+
+@pytest.fixture(scope="module")
+def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    patch = pytest.MonkeyPatch()
+    for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
+                        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1"}.items():
+        patch.setenv(name, value)
+    batch_handler.s3_client.cache_clear()
+    client = boto3.client("s3")
+    for bucket in BUCKETS.values():
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    for path in version_dir.iterdir():
+        client.upload_file(str(path), BUCKETS["models"], f"models/{version_dir.name}/{path.name}")
+    latest = json.dumps({"version": version_dir.name})
+    client.put_object(Bucket=BUCKETS["models"], Key="models/latest.json", Body=latest)
+    for name in ("train.csv", "store.csv"):
+        client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
+    yield client
+    batch_handler.s3_client.cache_clear()
+    patch.undo()
+    server.stop()
+
+
+@pytest.fixture()
+def settings(s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATA_BUCKET", BUCKETS["data"])
+    monkeypatch.setenv("FORECAST_BUCKET", BUCKETS["forecasts"])
+    monkeypatch.setenv("MODEL_REGISTRY", f"s3://{BUCKETS['models']}/models")
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def partition_keys(s3: Any, run_date: str) -> list[str]:
+    listing = s3.list_objects_v2(Bucket=BUCKETS["forecasts"], Prefix=f"forecasts/run_date={run_date}/")
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def test_scheduled_event_forecasts_every_store_from_the_newest_data(s3: Any, settings: None,
+                                                                    synthetic: SyntheticData) -> None:
+    # GIVEN data three weeks newer than the model WHEN EventBridge fires the nightly schedule
+    result = handler(event("batch_scheduled.json"), Context())
+    # THEN every store gets 42 days from the day after the data's last day, committed as one pair
+    assert result["status"] == "ok", result
+    summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-20")
+    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode())))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == summary["rows"] == synthetic.n_stores * 42
+    assert summary["history_source"] == "data"
+    window = (summary["origin"], summary["first_date"], summary["last_date"])
+    assert window == ("2015-01-31", "2015-02-01", "2015-03-14")
+    assert {row["date"] for row in rows} == {str(np.datetime64("2015-02-01") + i) for i in range(42)}
+    assert {row["model_version"] for row in rows} == {summary["model_version"]}
+    assert all(0 <= float(r["lower"]) <= float(r["sales"]) <= float(r["upper"]) for r in rows)
+    train_bytes = (synthetic.directory / "train.csv").read_bytes()
+    assert summary["data"]["sha256"]["train.csv"] == hashlib.sha256(train_bytes).hexdigest()
+    assert summary["run_id"] == "test-request"
+
+
+def test_rerun_replaces_the_partition_whole(s3: Any, settings: None) -> None:
+    first = handler(event("batch_run_date.json"), Context())
+    second = handler(event("batch_run_date.json"), Context())
+    assert first["status"] == second["status"] == "ok"
+    assert partition_keys(s3, "2015-06-20") == [
+        "forecasts/run_date=2015-06-20/forecasts.csv", "forecasts/run_date=2015-06-20/summary.json",
+    ]
+    summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-20")
+    assert summary["created_at"] == second["created_at"]
+    assert csv_bytes.count(b"\n") == summary["rows"] + 1
+
+
+def test_a_failed_run_leaves_the_previous_output_and_says_why(s3: Any, settings: None,
+                                                              synthetic: SyntheticData) -> None:
+    assert handler({"run_date": "2015-06-21"}, Context())["status"] == "ok"
+    before = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-21")
+    good = (synthetic.directory / "train.csv").read_bytes()
+    lines = good.split(b"\n")
+    fields = lines[3].split(b",")
+    lines[3] = b",".join([*fields[:5], b"7", *fields[6:]])
+    s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=b"\n".join(lines))
+    try:
+        result = handler({"run_date": "2015-06-21"}, Context())
+    finally:
+        s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=good)
+    assert result["status"] == "failed"
+    assert "train.csv line 4, column Open: '7' is not 0 or 1" in result["error"]
+    assert read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-21") == before
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [({"run_date": "2015-13-01"}, "is not a YYYY-MM-DD date"), ({}, "expected an EventBridge scheduled event")],
+)
+def test_bad_events_fail_with_a_reason_and_write_nothing(s3: Any, settings: None, payload: dict, reason: str) -> None:
+    result = handler(payload, Context())
+    assert result["status"] == "failed" and reason in result["error"]
+    assert partition_keys(s3, "2015-13-01") == []
+
+
+def test_missing_setting_fails_inside_the_handler(s3: Any, settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORECAST_BUCKET")
+    result = handler({"run_date": "2015-06-22"}, Context())
+    assert result["status"] == "failed" and "FORECAST_BUCKET is not set" in result["error"]
+
+
+def test_data_older_than_the_model_falls_back_to_the_model_state(version_dir: Path, synthetic: SyntheticData) -> None:
+    version = load_version(version_dir)
+    text = (synthetic.directory / "train.csv").read_text().splitlines()
+    older = [text[0], *(line for line in text[1:] if line.split(",")[2].strip('"') < "2015-01-05")]
+    history = history_for(version, "\n".join(older).encode(), (synthetic.directory / "store.csv").read_bytes(), "x")
+    assert history.source == "model_state"
+    assert history.panel.dates[-1] == MODEL_CUTOFF
