@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {train,backtest} ...``; ``--help`` on each command."""
+"""Command line: ``python -m training {train,backtest,eda} ...``; ``--help`` on each command."""
 
 import argparse
 import json
@@ -34,6 +34,12 @@ def _backtest(args: argparse.Namespace) -> None:
     print(json.dumps(result, indent=2))
 
 
+def _eda(args: argparse.Namespace) -> None:
+    from .eda.report import build_report
+
+    print(build_report(config.data_dir(args.data_dir), Path(args.out), Path(args.future) if args.future else None))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -55,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))
     backtest.add_argument("--out", required=True, help="where to write the metrics JSON")
     backtest.set_defaults(run=_backtest)
+
+    eda = commands.add_parser("eda", help="write the EDA report (one self-contained HTML page)")
+    eda.add_argument("--data-dir", help=data_help)
+    eda.add_argument("--out", default="reports/eda", help="output folder for index.html")
+    eda.add_argument("--future", help="optional test.csv-shaped file of future days (question 2)")
+    eda.set_defaults(run=_eda)
     return parser
 
 
