@@ -27,6 +27,7 @@ from rossmann_core.panel import Panel
 from rossmann_core.stores import StoreTable
 
 from .config import REPO_ROOT
+from .onnx_trees import compact_trees
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +35,16 @@ ONNX_OPSETS = {"": 17, "ai.onnx.ml": 3}
 
 
 def forest_to_onnx(pipeline: Pipeline, n_features: int) -> bytes:
-    """The whole pipeline as ONNX with one float32 input ``features`` of shape (n, n_features)."""
+    """The whole pipeline as ONNX with one float32 input ``features`` of shape (n, n_features).
+
+    The forest is stored as a compact ai.onnx.ml 5 ``TreeEnsemble`` (see :mod:`.onnx_trees`).
+    """
     model = to_onnx(
         pipeline,
         initial_types=[(FEATURES_INPUT, FloatTensorType([None, n_features]))],
         target_opset=ONNX_OPSETS,
     )
-    return model.SerializeToString()
+    return compact_trees(model).SerializeToString()
 
 
 def state_bytes(history: Panel, stores: StoreTable) -> bytes:

@@ -85,3 +85,14 @@ def days_until_christmas(dates: np.ndarray) -> np.ndarray:
     xmas = _christmas_of_year(this_year)
     next_xmas = _christmas_of_year(this_year + 1)
     return np.where(days <= xmas, xmas - days, next_xmas - days).astype(np.int64)
+
+
+def same_day_last_year(dates: np.ndarray, easter_span_days: int) -> np.ndarray:
+    """The comparable day a year earlier, same weekday: within ``easter_span_days`` of Easter the
+    day at the same offset from last year's Easter (Ascension, Pentecost move with it), else 364
+    days back. datetime64[D] shaped like ``dates``."""
+    days = as_days(dates)
+    offset = days_from_nearest_easter(days)
+    previous_easter = np.array([easter_sunday(int(y) - 1) for y in year(days).ravel()], dtype="datetime64[D]")
+    aligned = previous_easter.reshape(days.shape) + offset
+    return np.where(np.abs(offset) <= easter_span_days, aligned, days - np.timedelta64(364, "D"))

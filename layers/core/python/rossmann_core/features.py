@@ -14,6 +14,10 @@ from .stores import StoreTable
 
 EVENT_CAP_DAYS = 30
 """Distances to events are clipped to this many days."""
+EASTER_SPAN_DAYS = 60
+"""Days from Easter are kept up to Whit Monday (Easter + 50) so Ascension and Pentecost are learned."""
+SHAPE_WINDOW_DAYS = 29
+"""Days around last year's comparable day that set its local level."""
 MISSING = -1.0
 """Value of a feature that is unknown (e.g. no competitor opening date)."""
 
@@ -35,7 +39,8 @@ STORE_FEATURES = (
 HISTORY_FEATURES = (
     "lead_days", "hist_mean_log_365", "hist_mean_log_91", "hist_mean_log_28", "hist_std_log_365",
     "hist_open_share_365", "hist_dow_mean_log", "hist_promo_mean_log", "hist_dow_promo_mean_log",
-    "hist_promo_lift_log", "hist_trend_log_91_365", "hist_last_year_log", "hist_last_year_vs_mean",
+    "hist_promo_lift_log", "hist_holiday_ratio_log", "hist_trend_log_91_365", "hist_last_year_log",
+    "hist_last_year_vs_mean", "hist_last_year_shape_log",
 )
 FEATURE_NAMES = (
     CALENDAR_FEATURES + COVARIATE_FEATURES + EVENT_FEATURES + STORE_FEATURES + HISTORY_FEATURES
@@ -93,7 +98,7 @@ def calendar_features(dates: np.ndarray) -> dict[str, np.ndarray]:
         "year": calendar.year(dates),
         "day_of_year": calendar.day_of_year(dates),
         "days_until_christmas": np.minimum(calendar.days_until_christmas(dates), 2 * EVENT_CAP_DAYS),
-        "days_from_easter": np.clip(calendar.days_from_nearest_easter(dates), -EVENT_CAP_DAYS, EVENT_CAP_DAYS),
+        "days_from_easter": np.clip(calendar.days_from_nearest_easter(dates), -EASTER_SPAN_DAYS, EASTER_SPAN_DAYS),
     }
 
 
@@ -119,9 +124,18 @@ def store_features(stores: StoreTable, store: np.ndarray, dates: np.ndarray) -> 
 
 
 def history_features(
-    stats: OriginStats, store: np.ndarray, day: np.ndarray, dow: np.ndarray, promo: np.ndarray
+    stats: OriginStats, store: np.ndarray, day: np.ndarray, dow: np.ndarray, promo: np.ndarray,
+    comparable_day: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Sales statistics at ``stats.origin`` for target days ``day`` (panel indices > origin)."""
+    """Sales statistics at ``stats.origin`` for target days ``day`` (panel indices > origin).
+
+    ``comparable_day`` holds the panel index of each target day's comparable day last year
+    (:func:`calendar.same_day_last_year`); the shape feature is its log sales minus the mean of
+    the SHAPE_WINDOW_DAYS around it, i.e. how that day stood out last year.
+    """
+    shape = stats.window_mean(store, comparable_day, comparable_day) - stats.window_mean(
+        store, comparable_day - SHAPE_WINDOW_DAYS // 2, comparable_day + SHAPE_WINDOW_DAYS // 2
+    )
     year_ago = day - YEAR_DAYS
     last_year = stats.window_mean(store, year_ago - 3, year_ago + 3)
     mean_365 = stats.mean_365[store]
@@ -138,9 +152,11 @@ def history_features(
         "hist_promo_mean_log": stats.promo_mean[store, promo],
         "hist_dow_promo_mean_log": stats.dow_promo_mean[store, dow, promo],
         "hist_promo_lift_log": stats.promo_mean[store, 1] - stats.promo_mean[store, 0],
+        "hist_holiday_ratio_log": stats.holiday_ratio[store],
         "hist_trend_log_91_365": stats.mean_91[store] - mean_365,
         "hist_last_year_log": last_year,
         "hist_last_year_vs_mean": last_year - mean_365,
+        "hist_last_year_shape_log": np.nan_to_num(shape, nan=0.0),
     }
 
 
@@ -185,9 +201,12 @@ class FeatureBuilder:
         }
         history = {name: np.empty(len(day)) for name in HISTORY_FEATURES}
         dow = columns["day_of_week"]
+        comparable = day + (calendar.same_day_last_year(dates, EASTER_SPAN_DAYS) - dates).astype(np.int64)
         for o in np.unique(origin):
             rows = np.flatnonzero(origin == o)
-            part = history_features(self.stats_at(int(o)), store[rows], day[rows], dow[rows], promo[rows])
+            part = history_features(
+                self.stats_at(int(o)), store[rows], day[rows], dow[rows], promo[rows], comparable[rows]
+            )
             for name in HISTORY_FEATURES:
                 history[name][rows] = part[name]
         columns.update(history)

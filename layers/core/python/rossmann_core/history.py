@@ -20,8 +20,10 @@ class OriginStats:
     """Per-store statistics at one origin; log-sales means, NaN-free (fallbacks applied).
 
     Shapes: ``mean_365`` etc. (n_stores,), ``dow_mean`` (n_stores, 7), ``promo_mean`` (n_stores, 2),
-    ``dow_promo_mean`` (n_stores, 7, 2). ``cum_log``/``cum_count`` (n_stores, origin + 2) are
-    cumulative sums of valid log sales and of valid days, with a leading zero column.
+    ``dow_promo_mean`` (n_stores, 7, 2); ``holiday_ratio`` (n_stores,) is the mean log sales of open
+    state-holiday days minus ``mean_365`` (0 for stores never open on one). ``cum_log`` and
+    ``cum_count`` (n_stores, origin + 2) are cumulative sums of valid log sales and of valid days,
+    with a leading zero column.
     """
 
     origin: int
@@ -33,6 +35,7 @@ class OriginStats:
     dow_mean: np.ndarray
     promo_mean: np.ndarray
     dow_promo_mean: np.ndarray
+    holiday_ratio: np.ndarray
     cum_log: np.ndarray
     cum_count: np.ndarray
 
@@ -96,6 +99,9 @@ def origin_stats(panel: Panel, origin: int) -> OriginStats:
     with np.errstate(invalid="ignore"):
         squares = np.where(year_valid, (year_logs - mean_365[:, None]) ** 2, 0.0).sum(axis=1)
         std_365 = np.sqrt(squares / np.maximum(year_valid.sum(axis=1) - 1, 1))
+    on_holiday = (panel.state_holiday[:, first : origin + 1] > 0).astype(int)
+    holiday_mean = _grouped_mean(year_logs, year_valid, on_holiday, 2)[:, 1]
+    holiday_ratio = np.nan_to_num(holiday_mean - mean_365, nan=0.0)
     known = panel.open[:, first : origin + 1] >= 0
     open_share = (panel.open[:, first : origin + 1] == 1).sum(axis=1) / np.maximum(known.sum(axis=1), 1)
 
@@ -114,6 +120,7 @@ def origin_stats(panel: Panel, origin: int) -> OriginStats:
         dow_mean=dow_mean,
         promo_mean=promo_mean,
         dow_promo_mean=dow_promo_mean,
+        holiday_ratio=holiday_ratio,
         cum_log=cum_log,
         cum_count=cum_count,
     )
