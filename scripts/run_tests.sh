@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup_sam.sh  # aws-sam-cli in its own venv, for the template checks
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -1,0 +1,70 @@
+"""template.yaml: SAM and cfn-lint accept it, and it keeps the security and wiring promises in README."""
+
+import os
+import subprocess
+
+import pytest
+
+from stack.template import REPO_ROOT, TEMPLATE, bucket_names, load_template, resources_of_type
+
+SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
+CFN_LINT = REPO_ROOT / ".venv" / "bin" / "cfn-lint"
+TOOL_ENV = {**os.environ, "AWS_DEFAULT_REGION": "eu-central-1", "SAM_CLI_TELEMETRY": "0"}
+
+template = load_template()
+
+
+def run_tool(command: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO_ROOT, env=TOOL_ENV, capture_output=True, text=True, timeout=300)
+
+
+def test_sam_validate_lint_passes() -> None:
+    if not SAM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SAM} is missing: scripts/run_tests.sh runs scripts/setup_sam.sh first")
+        pytest.skip("aws-sam-cli not installed: run scripts/setup_sam.sh")
+    result = run_tool([str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_cfn_lint_passes() -> None:
+    result = run_tool([str(CFN_LINT), str(TEMPLATE)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_bucket_is_encrypted_private_and_tls_only() -> None:
+    policies = {
+        policy["Properties"]["Bucket"]["Ref"]: policy["Properties"]["PolicyDocument"]["Statement"]
+        for policy in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+    }
+    for name in bucket_names(template):
+        properties = template["Resources"][name]["Properties"]
+        assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert all(properties["PublicAccessBlockConfiguration"].values()), name
+        deny = [s for s in policies[name] if s["Effect"] == "Deny"]
+        assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, name
+
+
+def test_api_needs_signed_requests_and_batch_runs_on_a_schedule() -> None:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    api_events = functions["ApiFunction"]["Properties"]["Events"].values()
+    assert {event["Type"] for event in api_events} == {"HttpApi"}
+    assert all(event["Properties"]["Auth"]["Authorizer"] == "AWS_IAM" for event in api_events)
+    http_api = resources_of_type(template, "AWS::Serverless::HttpApi")["ForecastHttpApi"]["Properties"]
+    assert http_api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+    batch_events = functions["BatchFunction"]["Properties"]["Events"].values()
+    assert [event["Type"] for event in batch_events] == ["Schedule"]
+
+
+def test_only_the_batch_writes_and_only_to_the_forecast_prefix() -> None:
+    for name, function in resources_of_type(template, "AWS::Serverless::Function").items():
+        statements = [s for p in function["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
+        templates = {key for p in function["Properties"]["Policies"] for key in p if key != "Statement"}
+        assert templates <= {"S3ReadPolicy"}, name
+        writes = [s for s in statements if s["Effect"] == "Allow"]
+        if name == "BatchFunction":
+            assert writes == [{"Sid": "WriteForecastsOnly", "Effect": "Allow", "Action": "s3:PutObject",
+                               "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ForecastBucket}/forecasts/*"}}]
+        else:
+            assert writes == [], name
