@@ -106,6 +106,25 @@ def test_holidays_close_every_store_and_leave_neighbouring_days_normal(findings:
                                atol=0.03)
 
 
+def test_no_season_is_found_where_none_was_planted(findings: Findings) -> None:
+    seasons = findings.seasons
+    assert seasons.n_complete == 7
+    assert seasons.december_vs_year == pytest.approx(1.0, abs=0.05)
+    assert seasons.pre_christmas == pytest.approx(1.0, abs=0.03)
+    assert seasons.pre_easter == pytest.approx(1.0, abs=0.03)
+    assert seasons.like_for_like["growth"].dropna().abs().max() < 0.05
+
+
+def test_store_level_findings_match_the_generator(findings: Findings) -> None:
+    # customers = sales / uniform(8, 10): about 9 euros per customer, and customers track sales closely
+    assert findings.sales_customers.spend == pytest.approx(9.0, abs=0.2)
+    assert findings.sales_customers.within_store_median > 0.8
+    assert findings.formats.by_type["stores"].tolist() == [2, 2, 2, 2]
+    assert findings.distance.missing_distance == 1
+    assert findings.distance.bands["stores"].sum() == 7
+    assert findings.week.closures.loc["state holiday", "runs"] > 0
+
+
 def test_promo_calendar_compares_history_with_a_future_file(frame: EdaFrame, synthetic_dataset: Dataset,
                                                             tmp_path: Path) -> None:
     # GIVEN a test.csv-shaped file of 14 future days without any promo, Open left empty on one row

@@ -84,13 +84,12 @@ def seasonality(frame: EdaFrame) -> Seasonality:
     weekday.index = pd.Index(WEEKDAYS, name="weekday")
 
     last = pd.Timestamp(frame.dates[-1])
-    day_of_year = steady["date"].dt.strftime("%m-%d")
-    period = steady[day_of_year <= last.strftime("%m-%d")]
+    month_day = days["month"].astype(np.int64) * 100 + days["date"].dt.day
+    period = steady[month_day.loc[steady.index] <= last.month * 100 + last.day]
     totals = period.groupby("year")["sales"].sum()
     like_for_like = pd.DataFrame({"sales": totals, "growth": totals.pct_change()})
 
-    month_day = days["date"].dt.strftime("%m-%d")
-    pre_christmas = days.loc[(month_day >= "12-18") & (month_day <= "12-23"), "rel_sales"].mean()
+    pre_christmas = days.loc[month_day.between(1218, 1223), "rel_sales"].mean()
     easter_days = days.loc[days["state_holiday"] == 2, "date"]
     good_fridays = easter_days.groupby(easter_days.dt.year).min()
     before_easter = days["date"].isin(

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import pandas as pd
-
 from rossmann_core.daily_csv import DailyRows
 
 from .calendar_effects import HolidayEffects, Seasonality, WeekBehaviour, holiday_effects, seasonality, week_behaviour
@@ -57,15 +55,20 @@ def timed(name: str, compute: Callable[[], T]) -> T:
 
 def compute_findings(frame: EdaFrame, future: DailyRows | None = None, future_name: str = "") -> Findings:
     """Every finding of the report; ``future`` (a test.csv-shaped file's rows) feeds question 2."""
-    effect: tuple[PromoEffect, pd.DataFrame] = timed("6 promo effect", lambda: promo_effect(frame))
+    quality = timed("1 data quality", lambda: data_quality(frame))
+    calendar = timed("2 promo calendar", lambda: promo_calendar(frame, future, future_name))
+    holidays = timed("3 holiday effects", lambda: holiday_effects(frame))
+    seasons = timed("4 seasonality", lambda: seasonality(frame))
+    customers = timed("5 sales vs customers", lambda: sales_customers(frame))
+    effect, lifts = timed("6 promo effect and per-store lifts", lambda: promo_effect(frame))
     return Findings(
-        quality=timed("1 data quality", lambda: data_quality(frame)),
-        calendar=timed("2 promo calendar", lambda: promo_calendar(frame, future, future_name)),
-        holidays=timed("3 holiday effects", lambda: holiday_effects(frame)),
-        seasons=timed("4 seasonality", lambda: seasonality(frame)),
-        sales_customers=timed("5 sales vs customers", lambda: sales_customers(frame)),
-        promo_effect=effect[0],
-        targeting=timed("7 promo lift per store", lambda: promo_targeting(frame, effect[1])),
+        quality=quality,
+        calendar=calendar,
+        holidays=holidays,
+        seasons=seasons,
+        sales_customers=customers,
+        promo_effect=effect,
+        targeting=timed("7 promo lift per store", lambda: promo_targeting(frame, lifts)),
         week=timed("8 week and closures", lambda: week_behaviour(frame)),
         opening=timed("9 opening days", lambda: opening_pattern(frame)),
         formats=timed("10 store type and assortment", lambda: store_formats(frame)),
