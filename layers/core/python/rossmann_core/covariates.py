@@ -1,0 +1,283 @@
+"""Known-future covariates (Open, Promo, StateHoliday, SchoolHoliday) assumed from each store's history.
+
+:func:`fit_covariates` learns, from a history panel (e.g. a model version's last 372 days):
+
+- **Open**: each store's open share per weekday (state holidays left out) and whether it closes on
+  state holidays.
+- **Promo**: the chain-wide promo series (majority of stores per day), its cycle length (the lag
+  of best self-agreement, 14 days in Rossmann's data), the days a cycle is on counted from a run
+  start (Mon-Fri), and the phase from the last run start in the history.
+- **StateHoliday**: each store's federal state, as the ``holidays`` calendar that best matches its
+  StateHoliday history, then its SchoolHoliday history (see :mod:`.holiday_calendars`).
+- **SchoolHoliday**: the state's published school holidays (``holidays``, KMK); for years not
+  published, the store's value on the same ISO week and weekday of the previous year (where that
+  day is unknown, the majority of stores with the same calendar).
+
+:func:`assume_covariates` then fills any days after the history; :func:`apply_overrides` lets the
+caller's values win and records which values were given.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .calendar import DAY, as_days, weekday
+from .holiday_calendars import calendar_matrix, calendar_names, holiday_codes, school_flags, school_matrix
+from .panel import UNKNOWN, Panel, empty_panel
+
+COVARIATES = ("open", "promo", "state_holiday", "school_holiday")
+"""Panel fields a caller can give per store and day; the last axis of ``given`` arrays."""
+PROFILE_DAYS = 364
+"""The open profile uses the last 52 weeks of the history."""
+PROMO_PERIODS = range(7, 36)
+"""Candidate promo cycle lengths, days."""
+
+
+@dataclass(frozen=True)
+class CovariateModel:
+    """What :func:`fit_covariates` learned; per-store arrays follow ``store_ids`` (n_stores,).
+
+    ``open_weekday`` bool (n_stores, 7), Monday first; ``closes_on_holidays`` bool;
+    ``calendar`` index into :func:`calendar_names`, ``calendar_mismatches`` and ``school_mismatches``
+    the history days whose StateHoliday / SchoolHoliday flag it gets wrong, ``calendar_ties`` how
+    many other calendars fit exactly as well; ``school_weekends`` whether the store marks the
+    weekends inside school holidays (a few states' stores do);
+    ``promo_on`` bool (promo_period,) days on after a run start at ``promo_anchor``.
+    """
+
+    history: Panel
+    open_weekday: np.ndarray
+    closes_on_holidays: np.ndarray
+    calendar: np.ndarray
+    calendar_mismatches: np.ndarray
+    school_mismatches: np.ndarray
+    calendar_ties: np.ndarray
+    school_weekends: np.ndarray
+    promo_period: int
+    promo_on: np.ndarray
+    promo_anchor: np.datetime64
+
+    @property
+    def store_ids(self) -> np.ndarray:
+        return self.history.store_ids
+
+    @property
+    def calendar_of_store(self) -> list[str]:
+        """Calendar name per store, e.g. ``"NW"`` or ``"BY+catholic"``."""
+        names = calendar_names()
+        return [names[i] for i in self.calendar]
+
+
+@dataclass(frozen=True)
+class HorizonCovariates:
+    """Covariates of the days after the history: ``panel`` for ``attach_covariates`` and ``given``,
+    bool (n_stores, n_days, len(COVARIATES)), True where the caller gave the value."""
+
+    panel: Panel
+    given: np.ndarray
+
+
+@dataclass(frozen=True)
+class CovariateOverrides:
+    """Caller values, arrays of shape (n,): ``store`` ids, ``date``, and per covariate int8 (-1 = not given)."""
+
+    store: np.ndarray
+    date: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def _fit_open(history: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """(open_weekday, closes_on_holidays) from the last PROFILE_DAYS days."""
+    recent = history.window(history.dates[-1] - (PROFILE_DAYS - 1) * DAY, history.dates[-1])
+    known = recent.open >= 0
+    holiday = recent.state_holiday > 0
+    ordinary = known & ~holiday
+    opened = (recent.open == 1) & ordinary
+    dow = weekday(recent.dates)
+    share = np.stack([opened[:, dow == d].sum(1) / np.maximum(ordinary[:, dow == d].sum(1), 1) for d in range(7)], 1)
+    seen = np.stack([ordinary[:, dow == d].any(1) for d in range(7)], 1)
+    chain = share.sum(0) / np.maximum(seen.sum(0), 1)
+    open_weekday = np.where(seen, share, chain) >= 0.5
+    holiday_known = known & holiday & (dow < 6)
+    closed_share = ((recent.open == 0) & holiday_known).sum(1) / np.maximum(holiday_known.sum(1), 1)
+    return open_weekday, np.where(holiday_known.any(1), closed_share >= 0.5, True)
+
+
+def _mismatches(observed: np.ndarray, known: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """Days each candidate (n_candidates, n_days) of 0/1 disagrees with each store's known 0/1 values."""
+    observed, known = observed * known, known.astype(np.float64)
+    return np.rint(observed.sum(1)[:, None] - 2 * observed @ candidate.T + known @ candidate.T).astype(np.int64)
+
+
+def _fit_calendars(history: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(calendar, its StateHoliday mismatching days, its SchoolHoliday ones, equally good calendars) per store.
+
+    Calendars are ranked by StateHoliday mismatches, then SchoolHoliday mismatches on weekdays the
+    package covers (stores differ in marking weekends), then by more holidays: a tie usually means
+    the days that tell calendars apart are missing from the store's history (e.g. Assumption Day in
+    a closed period).
+    """
+    codes = calendar_matrix(history.dates)
+    state = _mismatches(
+        (history.state_holiday > 0).astype(np.float64), history.state_holiday >= 0, (codes > 0).astype(np.float64)
+    )
+    school_codes = school_matrix(history.dates)
+    comparable = (history.school_holiday >= 0) & (school_codes >= 0).all(0) & (weekday(history.dates) < 5)
+    school = _mismatches(
+        (history.school_holiday == 1).astype(np.float64), comparable, (school_codes == 1).astype(np.float64)
+    )
+    n = history.n_days + 1
+    score = (state * n + school) * n - (codes > 0).sum(1)
+    best = score.argmin(1)
+    rows = np.arange(len(best))
+    ties = ((state == state[rows, best][:, None]) & (school == school[rows, best][:, None])).sum(1) - 1
+    return best, state[rows, best], school[rows, best], ties
+
+
+def _fit_school_weekends(history: Panel, calendar: np.ndarray) -> np.ndarray:
+    """Whether each store marks the weekends inside its state's school holidays, bool (n_stores,)."""
+    weekend = weekday(history.dates) >= 5
+    published = school_matrix(history.dates[weekend])[calendar] == 1
+    seen = published & (history.school_holiday[:, weekend] >= 0)
+    marked = seen & (history.school_holiday[:, weekend] == 1)
+    return 2 * marked.sum(1) > np.maximum(seen.sum(1), 1)
+
+
+def chain_promo(history: Panel) -> np.ndarray:
+    """Chain-wide promo per day: 1 where most stores with a known value run it, -1 if none known; (n_days,)."""
+    known = (history.promo >= 0).sum(0)
+    on = (history.promo == 1).sum(0)
+    return np.where(known > 0, (2 * on > known).astype(np.int8), UNKNOWN).astype(np.int8)
+
+
+def _fit_promo(history: Panel) -> tuple[int, np.ndarray, np.datetime64]:
+    """(period, days on after a run start, last run start) of the chain-wide promo cycle."""
+    chain = chain_promo(history)
+    best_period, best_agreement = PROMO_PERIODS[0], -1.0
+    for period in PROMO_PERIODS:
+        both = (chain[period:] >= 0) & (chain[:-period] >= 0)
+        agreement = float((chain[period:] == chain[:-period])[both].mean()) if both.any() else 0.0
+        if agreement > best_agreement + 1e-9:
+            best_period, best_agreement = period, agreement
+    starts = np.flatnonzero((chain[1:] == 1) & (chain[:-1] == 0)) + 1
+    if starts.size == 0:
+        return best_period, np.zeros(best_period, dtype=bool), history.dates[-1]
+    offsets = starts[:, None] + np.arange(best_period)
+    inside = offsets < len(chain)
+    values = np.where(inside, chain[np.minimum(offsets, len(chain) - 1)], UNKNOWN)
+    promo_on = 2 * (values == 1).sum(0) > (values >= 0).sum(0)
+    return best_period, promo_on, history.dates[starts[-1]]
+
+
+def fit_covariates(history: Panel) -> CovariateModel:
+    """Learn the covariate patterns of every store in ``history`` (at least a few weeks of days)."""
+    open_weekday, closes_on_holidays = _fit_open(history)
+    calendar, mismatches, school_mismatches, ties = _fit_calendars(history)
+    period, promo_on, anchor = _fit_promo(history)
+    return CovariateModel(
+        history=history, open_weekday=open_weekday, closes_on_holidays=closes_on_holidays,
+        calendar=calendar, calendar_mismatches=mismatches, school_mismatches=school_mismatches, calendar_ties=ties,
+        school_weekends=_fit_school_weekends(history, calendar),
+        promo_period=period, promo_on=promo_on, promo_anchor=anchor,
+    )
+
+
+def previous_year_same_week(dates: np.ndarray) -> np.ndarray:
+    """The day with the same ISO weekday in the same ISO week (week 52 for 53) of the previous ISO year."""
+    out = []
+    for day in as_days(dates).astype(dt.date):
+        iso_year, week, iso_weekday = day.isocalendar()
+        try:
+            out.append(dt.date.fromisocalendar(iso_year - 1, week, iso_weekday))
+        except ValueError:
+            out.append(dt.date.fromisocalendar(iso_year - 1, week - 1, iso_weekday))
+    return np.array(out, dtype="datetime64[D]").reshape(np.shape(dates))
+
+
+def _school(model: CovariateModel, dates: np.ndarray) -> np.ndarray:
+    """SchoolHoliday int8 (n_stores, n_days) of every store.
+
+    The store's state calendar where published; otherwise the store's own value on the same ISO
+    week and weekday of the previous year, else the majority of stores with its calendar that day.
+    """
+    history = model.history
+    index = ((previous_year_same_week(dates) - history.start) / DAY).astype(np.int64)
+    inside = (index >= 0) & (index < history.n_days)
+    last_year = np.full((len(model.store_ids), len(dates)), UNKNOWN, dtype=np.int8)
+    last_year[:, inside] = history.school_holiday[:, index[inside]]
+    values = np.empty_like(last_year)
+    names = calendar_names()
+    for group in np.unique(model.calendar):
+        rows = model.calendar == group
+        known = last_year[rows] >= 0
+        majority = 2 * (last_year[rows] == 1).sum(0) > known.sum(0)
+        fallback = np.where(known, last_year[rows], majority)
+        published = school_flags(names[group], dates)
+        marks_day = model.school_weekends[rows, None] | (weekday(dates) < 5)
+        published = np.where(marks_day, published, np.minimum(published, 0))
+        values[rows] = np.where(published >= 0, published, fallback)
+    return values
+
+
+def _assumed_open(model: CovariateModel, rows: np.ndarray, dates: np.ndarray, state_holiday: np.ndarray) -> np.ndarray:
+    """Open int8 (len(rows), n_days): the weekday profile, closed on holidays where the store closes."""
+    by_weekday = model.open_weekday[rows][:, weekday(dates)]
+    closed_for_holiday = (state_holiday > 0) & model.closes_on_holidays[rows, None]
+    return (by_weekday & ~closed_for_holiday).astype(np.int8)
+
+
+def model_rows(model: CovariateModel, store_ids: np.ndarray) -> np.ndarray:
+    """Rows of ``store_ids`` in the model (whose ids are sorted); raises ValueError naming an unknown store."""
+    store_ids = np.asarray(store_ids)
+    rows = np.clip(np.searchsorted(model.store_ids, store_ids), 0, len(model.store_ids) - 1)
+    unknown = store_ids[model.store_ids[rows] != store_ids]
+    if unknown.size:
+        raise ValueError(f"store {unknown[0]} has no history")
+    return rows
+
+
+def assume_covariates(
+    model: CovariateModel, first: np.datetime64, last: np.datetime64, store_ids: np.ndarray | None = None
+) -> Panel:
+    """Assumed covariates of days ``first``..``last`` for ``store_ids`` (default all, in model order)."""
+    rows = np.arange(len(model.store_ids)) if store_ids is None else model_rows(model, store_ids)
+    panel = empty_panel(model.store_ids[rows], first, last)
+    dates = panel.dates
+    names = calendar_names()
+    state_holiday = np.empty(panel.open.shape, dtype=np.int8)
+    for group in np.unique(model.calendar[rows]):
+        state_holiday[model.calendar[rows] == group] = holiday_codes(names[group], dates)
+    cycle_day = ((dates - model.promo_anchor) / DAY).astype(np.int64) % model.promo_period
+    promo = np.broadcast_to(model.promo_on[cycle_day].astype(np.int8), panel.open.shape).copy()
+    return replace(
+        panel, open=_assumed_open(model, rows, dates, state_holiday), promo=promo,
+        state_holiday=state_holiday, school_holiday=_school(model, dates)[rows],
+    )
+
+
+def apply_overrides(model: CovariateModel, assumed: Panel, overrides: CovariateOverrides | None) -> HorizonCovariates:
+    """``assumed`` with the caller's values written in; Open is re-derived where only StateHoliday was given.
+
+    Raises ValueError for a store or date outside ``assumed``.
+    """
+    given = np.zeros((*assumed.open.shape, len(COVARIATES)), dtype=bool)
+    if overrides is None or len(overrides.store) == 0:
+        return HorizonCovariates(assumed, given)
+    order = np.argsort(assumed.store_ids)
+    found = np.clip(np.searchsorted(assumed.store_ids, overrides.store, sorter=order), 0, len(order) - 1)
+    rows = order[found]
+    if np.any(assumed.store_ids[rows] != overrides.store):
+        raise ValueError("an override names a store outside the forecast")
+    days = ((as_days(overrides.date) - assumed.start) / DAY).astype(np.int64)
+    if np.any((days < 0) | (days >= assumed.n_days)):
+        raise ValueError("an override names a date outside the forecast")
+    arrays = {name: getattr(assumed, name).copy() for name in COVARIATES}
+    for k, name in enumerate(COVARIATES):
+        values = np.asarray(overrides.values.get(name, np.full(len(rows), UNKNOWN)), dtype=np.int8)
+        has = values >= 0
+        arrays[name][rows[has], days[has]] = values[has]
+        given[rows[has], days[has], k] = True
+    rederived = _assumed_open(model, model_rows(model, assumed.store_ids), assumed.dates, arrays["state_holiday"])
+    arrays["open"] = np.where(given[..., 0], arrays["open"], rederived).astype(np.int8)
+    return HorizonCovariates(replace(assumed, **arrays), given)
