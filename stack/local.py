@@ -1,0 +1,225 @@
+"""Local emulation of the stack on 127.0.0.1, no Docker: ``python -m stack.local up|down``.
+
+``up``: an S3-API server (moto) in the background, the buckets of ``template.yaml`` (names read from
+its parameter defaults), ``train.csv``/``store.csv`` uploaded to the data bucket, a trained model
+version published to the registry, the API served by uvicorn from ``functions/api/app.py``, and the
+nightly batch (``functions/batch/app.py``) invoked with the genuine scheduled event in ``events/``.
+``down``: stops the processes ``up`` started, by their saved PIDs only.
+
+State lives in ``--state-dir`` (default ``.local/``): ``<name>.pid`` (JSON: pid and command line),
+``<name>.log``, ``env`` (``source`` it to point the AWS CLI or boto3 at the local server) and
+``stack.json`` (what is where).
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .publish import publish_version, resolve_version_dir
+from .template import REPO_ROOT, bucket_names, load_template
+
+REGION = "eu-central-1"
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+SCHEDULED_EVENT = REPO_ROOT / "events" / "batch_scheduled.json"
+DEFAULT_MOTO_PORT = 5310
+DEFAULT_API_PORT = 8310
+REGISTRY_PREFIX = "models"
+
+
+class LocalStackError(RuntimeError):
+    """The local stack cannot be brought up; the message says which step failed and why."""
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    state_dir: Path
+    data_dir: Path
+    model_dir: Path | None
+    moto_port: int
+    api_port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+def aws_env(endpoint: str) -> dict[str, str]:
+    """Environment that sends every AWS SDK call to the local server with dummy credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {**env, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION}
+
+
+def start_process(state_dir: Path, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start ``argv`` in its own session, logging to ``<name>.log``; save its PID and command line."""
+    log = open(state_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child, closed below
+    try:
+        process = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    finally:
+        log.close()
+    (state_dir / f"{name}.pid").write_text(json.dumps({"pid": process.pid, "argv": argv}))
+    return process
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> int:
+    """Poll ``url`` until it answers (any HTTP status); raise if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LocalStackError(f"{process.args[0]} exited with {process.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            time.sleep(0.2)
+    raise LocalStackError(f"{url} did not answer within {timeout:.0f} s; see {log}")
+
+
+def _alive_and_ours(pid: int, argv: list[str]) -> bool:
+    """True if ``pid`` runs and its command line is the one saved (so a reused PID is left alone)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    parts = [part.decode() for part in cmdline if part]
+    return parts[-len(argv) :] == argv
+
+
+def stop_process(pid_file: Path, timeout: float = 10.0) -> str:
+    """SIGTERM (then SIGKILL) the process saved in ``pid_file``, if still ours; remove the file."""
+    saved = json.loads(pid_file.read_text())
+    pid, argv = saved["pid"], saved["argv"]
+    name = pid_file.stem
+    if not _alive_and_ours(pid, argv):
+        pid_file.unlink()
+        return f"{name}: pid {pid} not running"
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive_and_ours(pid, argv):
+        time.sleep(0.1)
+    if _alive_and_ours(pid, argv):
+        os.kill(pid, signal.SIGKILL)
+    pid_file.unlink()
+    return f"{name}: stopped pid {pid}"
+
+
+def down(state_dir: Path) -> list[str]:
+    """Stop every process ``up`` started (API first, then the S3 server)."""
+    order = {"api": 0, "moto": 1}
+    pid_files = sorted(state_dir.glob("*.pid"), key=lambda p: order.get(p.stem, -1))
+    return [stop_process(p) for p in pid_files]
+
+
+def invoke_batch(event_path: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Call ``functions/batch/app.py``'s handler in this process with the event file, as Lambda would."""
+    os.environ.update(env)
+    spec = importlib.util.spec_from_file_location("batch_app", REPO_ROOT / "functions" / "batch" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    class Context:
+        aws_request_id = f"local-{int(time.time())}"
+
+    return module.handler(json.loads(event_path.read_text()), Context())
+
+
+def up(config: LocalConfig) -> dict[str, Any]:
+    """Bring the stack up; on any failure stop what was started and raise LocalStackError."""
+    state = config.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    if list(state.glob("*.pid")):
+        raise LocalStackError(f"{state} holds PID files: already up? run scripts/local_down.sh first")
+    try:
+        return _up(config)
+    except BaseException:
+        down(state)
+        raise
+
+
+def _up(config: LocalConfig) -> dict[str, Any]:
+    import boto3
+
+    state = config.state_dir
+    env = aws_env(config.endpoint)
+    moto = start_process(state, "moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p",
+                                         str(config.moto_port)], env)
+    wait_for_http(f"{config.endpoint}/moto-api/", moto, state / "moto.log")
+    client = boto3.client("s3", endpoint_url=config.endpoint, region_name=REGION,
+                          aws_access_key_id="local", aws_secret_access_key="local")
+    buckets = bucket_names(load_template())
+    for bucket in buckets.values():
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for name in ("train.csv", "store.csv"):
+        client.upload_file(str(config.data_dir / name), buckets["DataBucket"], name)
+    version_dir = resolve_version_dir(config.model_dir, config.data_dir, state / "artifacts")
+    publish_version(client, version_dir, buckets["ModelBucket"], REGISTRY_PREFIX)
+    registry = f"s3://{buckets['ModelBucket']}/{REGISTRY_PREFIX}"
+    settings = {"MODEL_REGISTRY": registry, "DATA_BUCKET": buckets["DataBucket"],
+                "FORECAST_BUCKET": buckets["ForecastBucket"]}
+    api_env = {**env, **settings, "MODEL_CACHE_DIR": str(state / "cache" / "api")}
+    api = start_process(state, "api", [str(VENV_BIN / "uvicorn"), "app:app", "--app-dir", "functions/api",
+                                       "--host", "127.0.0.1", "--port", str(config.api_port)], api_env)
+    wait_for_http(f"{config.api_url}/health", api, state / "api.log")
+    batch = invoke_batch(SCHEDULED_EVENT, {**env, **settings, "MODEL_CACHE_DIR": str(state / "cache" / "batch")})
+    if batch["status"] != "ok":
+        raise LocalStackError(f"nightly batch failed: {batch['error']}")
+    exports = {k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                   "AWS_DEFAULT_REGION")}
+    exports.update(settings, API_URL=config.api_url)
+    (state / "env").write_text("".join(f"export {k}={v}\n" for k, v in exports.items()))
+    info = {"s3_endpoint": config.endpoint, "api_url": config.api_url, "buckets": buckets,
+            "model_version": version_dir.name, "batch": {k: batch[k] for k in ("run_date", "rows", "stores",
+                                                                               "seconds", "output")},
+            "pids": {p.stem: json.loads(p.read_text())["pid"] for p in state.glob("*.pid")}}
+    (state / "stack.json").write_text(json.dumps(info, indent=2))
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    from training.config import data_dir
+
+    parser = argparse.ArgumentParser(prog="python -m stack.local", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCAL_STATE_DIR", REPO_ROOT / ".local")))
+    parser.add_argument("--data-dir", type=Path, help="train.csv + store.csv (default: the training data folder)")
+    parser.add_argument("--model-dir", type=Path,
+                        help="model version folder to publish (default: artifacts/models/latest, else train one)")
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", DEFAULT_MOTO_PORT)))
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", DEFAULT_API_PORT)))
+    args = parser.parse_args(argv)
+    if args.command == "down":
+        print("\n".join(down(args.state_dir)) or f"nothing to stop in {args.state_dir}")
+        return 0
+    config = LocalConfig(args.state_dir.resolve(), data_dir(args.data_dir and str(args.data_dir)).resolve(),
+                         args.model_dir and args.model_dir.resolve(), args.moto_port, args.api_port)
+    try:
+        info = up(config)
+    except (LocalStackError, OSError) as error:
+        print(f"local stack not started: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(info, indent=2))
+    forecasts = info["buckets"]["ForecastBucket"]
+    print(f"source {config.state_dir / 'env'}  # then: curl $API_URL/health; aws s3 ls s3://{forecasts} --recursive")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

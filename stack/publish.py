@@ -1,0 +1,52 @@
+"""Publish a model version folder to an S3 registry (``<prefix>/<version>/...`` + ``<prefix>/latest.json``).
+
+Order keeps readers safe: the version's files first, its manifest next, the ``latest.json`` pointer
+last, so ``latest`` never names a version whose files are not all there.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from rossmann_core.model_version import LATEST_FILE, MANIFEST_FILE
+
+from .template import REPO_ROOT
+
+
+def publish_version(client: Any, version_dir: Path, bucket: str, prefix: str) -> str:
+    """Upload ``version_dir`` and point ``latest.json`` at it; return the version name."""
+    manifest = json.loads((version_dir / MANIFEST_FILE).read_text())
+    version = version_dir.name
+    for name in manifest["files"]:
+        client.upload_file(str(version_dir / name), bucket, f"{prefix}/{version}/{name}")
+    client.upload_file(str(version_dir / MANIFEST_FILE), bucket, f"{prefix}/{version}/{MANIFEST_FILE}")
+    client.put_object(Bucket=bucket, Key=f"{prefix}/{LATEST_FILE}", Body=json.dumps({"version": version}).encode())
+    return version
+
+
+def _latest_in(models_dir: Path) -> Path | None:
+    pointer = models_dir / LATEST_FILE
+    if not pointer.is_file():
+        return None
+    return models_dir / json.loads(pointer.read_text())["version"]
+
+
+def resolve_version_dir(model_dir: Path | None, data_dir: Path, train_out: Path) -> Path:
+    """``model_dir`` (a version folder or a ``models/`` folder), else ``artifacts/models``'s latest,
+    else a version trained now on ``data_dir`` into ``train_out``."""
+    if model_dir is not None:
+        if (model_dir / MANIFEST_FILE).is_file():
+            return model_dir
+        latest = _latest_in(model_dir)
+        if latest is None:
+            raise FileNotFoundError(f"{model_dir} is neither a model version nor a folder with {LATEST_FILE}")
+        return latest
+    existing = _latest_in(REPO_ROOT / "artifacts" / "models")
+    if existing is not None:
+        return existing
+    print(f"no model in artifacts/models: training one on {data_dir} (minutes on the full data)", file=sys.stderr)
+    result = subprocess.run([sys.executable, "-m", "training", "train", "--data-dir", str(data_dir), "--out",
+                             str(train_out)], cwd=REPO_ROOT, check=True, stdout=subprocess.PIPE, text=True)
+    return Path(result.stdout.strip().splitlines()[-1])
