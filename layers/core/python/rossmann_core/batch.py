@@ -2,7 +2,7 @@
 
 Steps (each timed into the summary): resolve and load the model version; read ``train.csv`` and
 ``store.csv`` from the data bucket (the whole file: new days may have been appended); build the
-history panel; fill in the horizon's known-future covariates; forecast; check; commit to S3
+history panel; assume the horizon's known-future covariates from it; forecast; check; commit to S3
 (:mod:`.batch_output`). Nothing is written until the forecast is complete and checked.
 
 History: when the data's last day is at or after the model's origin, the panel is the data file's
@@ -13,6 +13,7 @@ is older than the model (a stale bucket), the model's own stored state is used i
 
 import hashlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ import numpy as np
 
 from . import batch_output
 from .calendar import DAY
+from .covariates import assume_covariates, fit_covariates
 from .daily_csv import HISTORY_COLUMNS, parse_daily_bytes
 from .forecast import Forecast, forecast_panel
 from .model_version import ModelVersion
@@ -35,8 +37,6 @@ log = logging.getLogger(__name__)
 HORIZON_DAYS = 42
 HISTORY_FILE = "train.csv"
 STORE_FILE = "store.csv"
-COVARIATE_LAG_DAYS = 364
-"""Fallback covariates copy Open/Promo/holidays from the same weekday 52 weeks earlier."""
 
 
 class BatchError(RuntimeError):
@@ -79,8 +79,9 @@ def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
 
 
 def default_model(version: ModelVersion) -> str:
-    """The version's model with the lowest calibration RMSPE."""
-    return min(version.models, key=lambda name: version.manifest["models"][name]["metrics"]["calibration_rmspe"])
+    """The version's model with the lowest calibration RMSPE (the API's default too)."""
+    models = version.manifest["models"]
+    return min(models, key=lambda name: models[name].get("metrics", {}).get("calibration_rmspe", math.inf))
 
 
 def read_object(client: Any, bucket: str, key: str) -> bytes:
@@ -104,11 +105,10 @@ def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, s
 
 
 def horizon_covariates(history: Panel, horizon: int) -> Panel:
-    """Open/Promo/holidays for the ``horizon`` days after the history: the same weekday 52 weeks earlier."""
+    """Open/Promo/holidays assumed for the ``horizon`` days after the history, learned from it
+    (:mod:`.covariates`, the same assumptions the API makes when a caller gives none)."""
     last = history.dates[-1]
-    lag = COVARIATE_LAG_DAYS * DAY
-    source = history.window(last + DAY - lag, last + horizon * DAY - lag)
-    return replace(source, start=last + DAY)
+    return assume_covariates(fit_covariates(history), last + DAY, last + horizon * DAY)
 
 
 def check_forecast(forecast: Forecast, n_stores: int, horizon: int) -> None:
@@ -145,6 +145,7 @@ def run_batch(
     mark = lap("parse_data", mark)
     horizon = settings.horizon_days
     panel = attach_covariates(history.panel, horizon_covariates(history.panel, horizon))
+    mark = lap("covariates", mark)
     has_history = np.isfinite(history.panel.sales).any(axis=1)
     model = default_model(version)
     forecast = forecast_panel(
@@ -172,7 +173,7 @@ def run_batch(
         "model": model,
         "model_origin": str(version.history.dates[-1]),
         "history_source": history.source,
-        "covariates": f"same weekday {COVARIATE_LAG_DAYS} days earlier",
+        "covariates": "assumed from the history (rossmann_core.covariates)",
         "data": {"uri": data_uri, "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in raw.items()}},
         "forecasts_sha256": batch_output.sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),
