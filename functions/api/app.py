@@ -1,0 +1,35 @@
+"""Forecast API Lambda (SAM: ``CodeUri: functions/api/``, ``Handler: app.handler``), also an ASGI app for uvicorn.
+
+Settings (environment, see ``rossmann_core.settings``): MODEL_REGISTRY (a folder or
+s3://bucket/prefix), optional MODEL_VERSION and MODEL_CACHE_DIR. The model loads on the first
+request and stays for the container's life; nothing heavier than numpy and onnxruntime is imported.
+"""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+
+from forecast_api.logs import configure_logging
+from forecast_api.middleware import RequestContextMiddleware
+from forecast_api.routes import router
+
+configure_logging()
+
+app = FastAPI(
+    title="Rossmann sales forecasts",
+    version="1.0.0",
+    description="Daily sales forecasts with 90 % intervals for Rossmann's stores, up to 42 days ahead.",
+)
+app.include_router(router)
+app.add_middleware(RequestContextMiddleware)
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+    """422 naming each field (``loc``) and reason (``msg``); the input itself is not echoed."""
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+handler = Mangum(app, lifespan="off")

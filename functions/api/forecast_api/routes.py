@@ -1,0 +1,144 @@
+"""The four endpoints: health, registry versions, forecasts for many stores, forecast for one store."""
+
+import datetime as dt
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+
+from rossmann_core.covariates import COVARIATES, CovariateOverrides
+from rossmann_core.registry import RegistryError, latest_version
+from rossmann_core.serving import ForecastRequestError, Servable, UnknownStoreError, forecast_stores
+
+from . import model_state
+from .responses import STATE_HOLIDAY_CODES, forecast_document, to_json
+from .schemas import (
+    MAX_HORIZON_DAYS,
+    MAX_STORE_ID,
+    MODEL_NAME_PATTERN,
+    CovariateOverride,
+    ForecastRequest,
+    ForecastResponse,
+    HealthResponse,
+    MessageResponse,
+    ModelInfo,
+    ModelsResponse,
+    ValidationErrorResponse,
+    VersionInfo,
+)
+
+router = APIRouter()
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": MessageResponse, "description": "unknown store"},
+    413: {"model": MessageResponse, "description": "request body over 1 MB"},
+    422: {"model": ValidationErrorResponse, "description": "invalid input: `loc` names the field, `msg` the reason"},
+    503: {"model": MessageResponse, "description": "no model can be served (settings, registry or integrity check)"},
+}
+
+
+def servable() -> Servable:
+    try:
+        return model_state.get_servable()
+    except model_state.ModelUnavailableError as error:
+        raise HTTPException(503, detail=f"model unavailable: {error}") from None
+
+
+ServableDep = Annotated[Servable, Depends(servable)]
+
+
+def unprocessable(loc: tuple[str | int, ...], reason: str) -> HTTPException:
+    return HTTPException(422, detail=[{"loc": list(loc), "msg": reason, "type": "value_error"}])
+
+
+def to_overrides(covariates: list[CovariateOverride]) -> CovariateOverrides | None:
+    """The request's covariate overrides as arrays (-1 where a value is not given)."""
+    if not covariates:
+        return None
+
+    def column(name: str) -> np.ndarray:
+        raw = [getattr(c, name) for c in covariates]
+        if name == "state_holiday":
+            raw = [None if v is None else STATE_HOLIDAY_CODES[v] for v in raw]
+        return np.array([-1 if v is None else v for v in raw], dtype=np.int8)
+
+    return CovariateOverrides(
+        store=np.array([c.store for c in covariates], dtype=np.int64),
+        date=np.array([c.date for c in covariates], dtype="datetime64[D]"),
+        values={name: column(name) for name in COVARIATES},
+    )
+
+
+def run_forecast(
+    model: Servable, store_ids: np.ndarray, start: dt.date | None, horizon_days: int, model_name: str | None,
+    overrides: CovariateOverrides | None, source: str,
+) -> Response:
+    """Forecast and serialise; maps request errors to 404 / 422 with ``source`` ("body" or "query") in loc."""
+    try:
+        result = forecast_stores(
+            model, store_ids, None if start is None else np.datetime64(start, "D"), horizon_days, model_name, overrides
+        )
+    except UnknownStoreError as error:
+        raise HTTPException(404, detail=str(error)) from None
+    except ForecastRequestError as error:
+        raise unprocessable((source, *error.loc), error.reason) from None
+    return Response(to_json(forecast_document(model, result)), media_type="application/json")
+
+
+@router.get("/health", response_model=HealthResponse, responses={503: ERRORS[503]})
+def health(model: ServableDep) -> HealthResponse:
+    """Status and the loaded model version (loads it on first call)."""
+    return HealthResponse(
+        status="ok", model_version=model.version.version, models=list(model.version.models),
+        default_model=model.default_model, origin=model.origin.astype(dt.date),
+    )
+
+
+def _metrics(entry: dict[str, Any]) -> dict[str, float]:
+    metrics = entry.get("metrics", {})
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+@router.get("/models", response_model=ModelsResponse, responses={503: ERRORS[503]})
+def models() -> ModelsResponse:
+    """Versions in the registry with their models' validation metrics and creation time."""
+    manifests = model_state.registry_manifests()
+    registry = model_state.settings().registry
+    try:
+        latest = latest_version(registry)
+    except (RegistryError, KeyError):
+        latest = None
+    loaded = model_state.loaded_version()
+    return ModelsResponse(versions=[
+        VersionInfo(
+            version=m["version"], created_at=m.get("created_at"), origin=m.get("origin"),
+            latest=m["version"] == latest, loaded=m["version"] == loaded,
+            models=[ModelInfo(name=name, metrics=_metrics(entry)) for name, entry in m.get("models", {}).items()],
+        )
+        for m in manifests
+    ])
+
+
+@router.post("/forecasts", response_model=ForecastResponse, responses={k: ERRORS[k] for k in (404, 413, 503)})
+def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
+    """Daily sales with a 90 % interval for the stores and days asked, plus the covariates used."""
+    if request.stores == "all":
+        store_ids = model.version.stores.store_id.astype(np.int64)
+    else:
+        store_ids = np.unique(np.asarray(request.stores, dtype=np.int64))
+    overrides = to_overrides(request.covariates)
+    return run_forecast(model, store_ids, request.start, request.horizon_days, request.model, overrides, "body")
+
+
+@router.get(
+    "/stores/{store_id}/forecast", response_model=ForecastResponse, responses={404: ERRORS[404], 503: ERRORS[503]}
+)
+def store_forecast(
+    store_id: Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")],
+    model: ServableDep,
+    horizon_days: Annotated[int, Query(ge=1, le=MAX_HORIZON_DAYS, description="days, 1..42")] = MAX_HORIZON_DAYS,
+    model_name: Annotated[str | None, Query(alias="model", max_length=40, pattern=MODEL_NAME_PATTERN)] = None,
+    start: Annotated[dt.date | None, Query(description="first day; default the day after the history")] = None,
+) -> Response:
+    """The same forecast for one store, with assumed covariates."""
+    return run_forecast(model, np.array([store_id]), start, horizon_days, model_name, None, "query")

@@ -1,0 +1,151 @@
+"""Request and response bodies of the forecast API (they generate its OpenAPI schema)."""
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_HORIZON_DAYS = 42
+MAX_STORES = 2_000
+MAX_OVERRIDES = 50_000
+MAX_STORE_ID = 1_000_000
+MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+StoreId = Annotated[int, Field(ge=1, le=MAX_STORE_ID, description="Rossmann store id, e.g. 1..1115")]
+HorizonDays = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, description="days to forecast, 1..42")]
+ModelName = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=40, pattern=MODEL_NAME_PATTERN,
+        description="a model of the loaded version (GET /health lists them); default: best validation RMSPE",
+    ),
+]
+StateHolidayCode = Literal["0", "a", "b", "c"]
+"""Kaggle's StateHoliday letters: none, public holiday, Easter, Christmas."""
+
+
+class CovariateOverride(BaseModel):
+    """Known-future values of one store and day; a field left out is assumed from history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: StoreId
+    date: dt.date
+    open: Literal[0, 1] | None = None
+    promo: Literal[0, 1] | None = None
+    state_holiday: StateHolidayCode | None = None
+    school_holiday: Literal[0, 1] | None = None
+
+
+class ForecastRequest(BaseModel):
+    """Which stores and days to forecast, with which model and covariates."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"stores": [1, 2], "horizon_days": 42,
+                                         "covariates": [{"store": 1, "date": "2015-06-22", "promo": 0}]}]},
+    )
+
+    stores: list[StoreId] | Literal["all"] = Field(
+        description='store ids (unique), or "all"', min_length=1, max_length=MAX_STORES
+    )
+    start: dt.date | None = Field(default=None, description="first day; default the day after the model's history")
+    horizon_days: HorizonDays = MAX_HORIZON_DAYS
+    model: ModelName | None = None
+    covariates: list[CovariateOverride] = Field(
+        default_factory=list, max_length=MAX_OVERRIDES,
+        description="values that replace the assumed ones (unique store and date, stores among those requested)",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ForecastRequest":
+        if isinstance(self.stores, list) and len(set(self.stores)) != len(self.stores):
+            raise ValueError("stores: each store may appear once")
+        pairs = {(c.store, c.date) for c in self.covariates}
+        if len(pairs) != len(self.covariates):
+            raise ValueError("covariates: each store and date may appear once")
+        if isinstance(self.stores, list):
+            outside = sorted({c.store for c in self.covariates} - set(self.stores))
+            if outside:
+                raise ValueError(f"covariates: store {outside[0]} is not among the requested stores")
+        return self
+
+
+class Covariates(BaseModel):
+    """Known-future values used per day (aligned with ``date``)."""
+
+    open: list[Literal[0, 1]]
+    promo: list[Literal[0, 1]]
+    state_holiday: list[StateHolidayCode]
+    school_holiday: list[Literal[0, 1]]
+
+
+class Assumed(BaseModel):
+    """Per covariate and day, true where the value was assumed from history, false where given."""
+
+    open: list[bool]
+    promo: list[bool]
+    state_holiday: list[bool]
+    school_holiday: list[bool]
+
+
+class StoreForecast(BaseModel):
+    """One store's forecast; every list is aligned with ``date``. Sales in euros, 0 on closed days."""
+
+    store: int
+    date: list[dt.date]
+    sales: list[float]
+    lower: list[float] = Field(description="lower end of the prediction interval")
+    upper: list[float] = Field(description="upper end of the prediction interval")
+    covariates: Covariates
+    assumed: Assumed
+
+
+class ForecastResponse(BaseModel):
+    model: str
+    model_version: str
+    origin: dt.date = Field(description="last day of the model's history")
+    start: dt.date
+    horizon_days: int
+    interval_level: float = Field(description="nominal coverage of [lower, upper], e.g. 0.9")
+    stores: list[StoreForecast]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    model_version: str
+    models: list[str]
+    default_model: str
+    origin: dt.date
+
+
+class ModelInfo(BaseModel):
+    name: str
+    metrics: dict[str, float] = Field(description="validation figures from the manifest, e.g. calibration_rmspe")
+
+
+class VersionInfo(BaseModel):
+    version: str
+    created_at: str | None
+    origin: dt.date | None
+    latest: bool
+    loaded: bool
+    models: list[ModelInfo]
+
+
+class ModelsResponse(BaseModel):
+    versions: list[VersionInfo] = Field(description="versions in the registry, oldest first")
+
+
+class ErrorDetail(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorResponse(BaseModel):
+    detail: list[ErrorDetail]
+
+
+class MessageResponse(BaseModel):
+    detail: str

@@ -1,0 +1,124 @@
+"""The Lambda handler invoked in-process with genuine API Gateway events (HTTP API 2.0, REST API 1.0)."""
+
+import base64
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api_support import EVENTS, LambdaContext, event, serve_from
+from forecast_api.logs import JsonFormatter
+from functions.api.app import handler
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY_MODULES = ("pandas", "sklearn", "tensorflow", "keras", "skl2onnx", "tf2onnx")
+
+
+@pytest.fixture()
+def served(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    serve_from(monkeypatch, synthetic_version_dir.parent)
+    yield
+    serve_from(monkeypatch, None)
+
+
+def invoke(evt: dict[str, Any], request_id: str = "8f5c2d4e-0d43-4c3b-9a43-3d2f4bd0c001") -> tuple[int, dict, Any]:
+    """(status, headers, decoded JSON body) of a handler call."""
+    response = handler(evt, LambdaContext(request_id))
+    body = response["body"]
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return response["statusCode"], response["headers"], json.loads(body)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EVENTS.glob("api_*.json")))
+def test_every_sample_event_is_answered_with_the_invocation_request_id(served: None, name: str) -> None:
+    status, headers, body = invoke(event(name), request_id=f"req-{name}")
+    assert status == 200, body
+    assert headers["x-request-id"] == f"req-{name}"
+    assert headers["content-type"] == "application/json"
+
+
+def test_http_api_forecast_event_applies_its_covariates(served: None) -> None:
+    status, _, body = invoke(event("api_http_forecasts.json"))
+    assert status == 200
+    stores = {s["store"]: s for s in body["stores"]}
+    assert sorted(stores) == [1, 2] and all(len(s["date"]) == 42 for s in stores.values())
+    monday = stores[1]["date"].index("2015-02-02")
+    assert stores[1]["covariates"]["promo"][monday] == 0 and stores[1]["assumed"]["promo"][monday] is False
+    assert stores[2]["assumed"]["promo"][monday] is True
+
+
+def test_rest_api_event_reads_its_query_string(served: None) -> None:
+    status, _, body = invoke(event("api_rest_store_forecast.json"))
+    assert status == 200 and body["horizon_days"] == 14 and [s["store"] for s in body["stores"]] == [1]
+
+
+def test_a_base64_body_is_decoded(served: None) -> None:
+    status, _, body = invoke(event("api_http_forecasts_base64.json"))
+    assert status == 200 and body["horizon_days"] == 7 and body["stores"][0]["store"] == 3
+
+
+def test_client_mistakes_in_events_are_4xx_never_500(served: None) -> None:
+    unknown = event("api_http_store_forecast.json")
+    unknown["rawPath"] = unknown["requestContext"]["http"]["path"] = "/stores/999/forecast"
+    assert invoke(unknown)[0] == 404
+    broken = event("api_http_forecasts.json")
+    broken["body"] = '{"stores": [1], "horizon_days": 7'
+    assert invoke(broken)[0] == 422
+    huge = event("api_rest_forecasts.json")
+    huge["body"] = json.dumps({"stores": [1], "pad": "x" * (1 << 20)})
+    for headers in (huge["headers"], huge["multiValueHeaders"]):
+        headers.pop("Content-Length")
+    status, _, body = invoke(huge)
+    assert status == 413 and "larger than 1048576 bytes" in body["detail"]
+
+
+def test_logs_are_json_lines_carrying_the_request_id(served: None) -> None:
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(JsonFormatter())
+    logger = logging.getLogger("forecast_api")
+    logger.addHandler(capture)
+    try:
+        invoke(event("api_http_health.json"), request_id="log-test-id")
+    finally:
+        logger.removeHandler(capture)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    access = [line for line in lines if line.get("event") == "request"]
+    assert access and access[-1]["request_id"] == "log-test-id" and access[-1]["status"] == 200
+    assert access[-1]["path"] == "/health" and access[-1]["api_request_id"] == "JKJaXmPLvHcESHA="
+    assert any(line.get("event") == "model_loaded" and line["request_id"] == "log-test-id" for line in lines)
+
+
+def test_a_missing_setting_fails_in_the_handler_not_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    serve_from(monkeypatch, None)
+    status, _, body = invoke(event("api_http_health.json"))
+    assert status == 503 and "MODEL_REGISTRY" in body["detail"]
+
+
+def test_a_fresh_process_serves_without_pandas_sklearn_or_tensorflow(synthetic_version_dir: Path) -> None:
+    # GIVEN a new interpreter laid out like Lambda (function folder first on the path)
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(REPO / "functions" / "api")!r})
+import app
+evt = json.load(open({str(EVENTS / "api_http_store_forecast.json")!r}))
+class Context:
+    aws_request_id = "subprocess"
+response = app.handler(evt, Context())
+print(json.dumps({{"status": response["statusCode"],
+                   "heavy": [m for m in {HEAVY_MODULES!r} if m in sys.modules]}}))
+"""
+    env = {**os.environ, "MODEL_REGISTRY": str(synthetic_version_dir.parent)}
+    env.pop("MODEL_VERSION", None)
+    # WHEN it imports the handler, loads the model and answers a forecast
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    # THEN none of the training stack was imported
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"status": 200, "heavy": []}
