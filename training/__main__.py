@@ -40,6 +40,12 @@ def _eda(args: argparse.Namespace) -> None:
     print(build_report(config.data_dir(args.data_dir), Path(args.out), Path(args.future) if args.future else None))
 
 
+def _publish(args: argparse.Namespace) -> None:
+    from .publish import publish_version
+
+    print(publish_version(Path(args.artifacts), args.bucket, args.prefix, args.version))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -67,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     eda.add_argument("--out", default="reports/eda", help="output folder for index.html")
     eda.add_argument("--future", help="optional test.csv-shaped file of future days (question 2)")
     eda.set_defaults(run=_eda)
+
+    publish = commands.add_parser("publish", help="upload a model version to S3, then point latest.json at it")
+    publish.add_argument("--bucket", required=True)
+    publish.add_argument("--prefix", default="models", help="key prefix of the registry (default models)")
+    publish.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR), help="folder holding models/")
+    publish.add_argument("--version", help="version to publish (default: the local latest.json)")
+    publish.set_defaults(run=_publish)
     return parser
 
 

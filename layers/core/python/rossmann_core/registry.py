@@ -63,7 +63,7 @@ def list_versions(registry: str) -> list[str]:
         bucket, prefix = _split_s3(registry)
         paginator = s3_client().get_paginator("list_objects_v2")
         names = set()
-        for page in paginator.paginate(Bucket=bucket, Prefix=_s3_key(prefix, ""), Delimiter="/"):
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else "", Delimiter="/"):
             names.update(p["Prefix"].rstrip("/").rsplit("/", 1)[-1] for p in page.get("CommonPrefixes", []))
         return sorted(names)
     return sorted(p.name for p in Path(registry).iterdir() if p.is_dir() and not p.name.startswith("."))

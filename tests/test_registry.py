@@ -1,0 +1,80 @@
+"""The S3 model registry through a real S3 API server on 127.0.0.1 (moto): fetch, cache, verify, serve."""
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+
+from api_support import serve_from
+from functions.api.app import app
+from rossmann_core.model_version import ArtifactIntegrityError
+from rossmann_core.registry import RegistryError, latest_version, list_versions, load_from_registry
+from training.publish import publish_version
+
+
+@pytest.fixture()
+def registry(s3_env: str, synthetic_version_dir: Path) -> tuple[Any, str]:
+    """(client, "s3://bucket/models") holding the synthetic version, published like production."""
+    client = boto3.client("s3")
+    bucket = f"registry-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    publish_version(synthetic_version_dir.parent.parent, bucket, client=client)
+    return client, f"s3://{bucket}/models"
+
+
+def test_latest_version_is_fetched_into_the_cache_and_loaded(registry: tuple[Any, str], tmp_path: Path,
+                                                             synthetic_version_dir: Path) -> None:
+    client, uri = registry
+    assert list_versions(uri) == [synthetic_version_dir.name] == [latest_version(uri)]
+    version = load_from_registry(uri, None, tmp_path)
+    assert version.version == synthetic_version_dir.name and version.models == ("rf",)
+    cached = tmp_path / synthetic_version_dir.name
+    assert sorted(p.name for p in cached.iterdir()) == sorted(p.name for p in synthetic_version_dir.iterdir())
+    # a second container start on the same /tmp reads the cache, not S3
+    bucket = uri.removeprefix("s3://").split("/")[0]
+    for item in client.list_objects_v2(Bucket=bucket)["Contents"]:
+        client.delete_object(Bucket=bucket, Key=item["Key"])
+    assert load_from_registry(uri, synthetic_version_dir.name, tmp_path).version == synthetic_version_dir.name
+
+
+def test_a_tampered_object_in_s3_is_refused(registry: tuple[Any, str], tmp_path: Path,
+                                            synthetic_version_dir: Path) -> None:
+    client, uri = registry
+    bucket = uri.removeprefix("s3://").split("/")[0]
+    key = f"models/{synthetic_version_dir.name}/store_state.npz"
+    data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    client.put_object(Bucket=bucket, Key=key, Body=data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(ArtifactIntegrityError, match=r"store_state\.npz: sha256"):
+        load_from_registry(uri, None, tmp_path)
+
+
+def test_a_missing_pointer_or_version_is_a_registry_error(s3_env: str, registry: tuple[Any, str],
+                                                          tmp_path: Path) -> None:
+    client, uri = registry
+    with pytest.raises(RegistryError):
+        load_from_registry(uri, "20000101T000000Z", tmp_path)
+    client.delete_object(Bucket=uri.removeprefix("s3://").split("/")[0], Key="models/latest.json")
+    with pytest.raises(RegistryError, match=r"latest\.json does not exist"):
+        latest_version(uri)
+
+
+def test_the_api_serves_from_an_s3_registry(registry: tuple[Any, str], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch, synthetic_version_dir: Path) -> None:
+    _, uri = registry
+    serve_from(monkeypatch, uri, cache_dir=tmp_path / "cache", version=synthetic_version_dir.name)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/health").json()["model_version"] == synthetic_version_dir.name
+            versions = client.get("/models").json()["versions"]
+            assert [(v["version"], v["latest"], v["loaded"]) for v in versions] == [
+                (synthetic_version_dir.name, True, True)
+            ]
+            body = client.get("/stores/5/forecast?horizon_days=7").json()
+            assert len(body["stores"][0]["sales"]) == 7
+    finally:
+        serve_from(monkeypatch, None)
+    assert json.loads((tmp_path / "cache" / synthetic_version_dir.name / "manifest.json").read_text())["files"]
