@@ -7,7 +7,8 @@ nightly batch (``functions/batch/app.py``) invoked with the genuine scheduled ev
 ``down``: stops the processes ``up`` started, by their saved PIDs only.
 
 State lives in ``--state-dir`` (default ``.local/``): ``<name>.pid`` (JSON: pid and command line),
-``<name>.log``, ``env`` (``source`` it to point the AWS CLI or boto3 at the local server) and
+``<name>.log``, ``env`` (``source`` it to point the AWS CLI or boto3 at the local server),
+``sam-env.json`` (``sam local ... --env-vars``: the same settings for SAM's containers) and
 ``stack.json`` (what is where).
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .publish import publish_version, resolve_version_dir
+from .publish import publish, resolve_version_dir
 from .template import REPO_ROOT, bucket_names, load_template
 
 REGION = "eu-central-1"
@@ -169,7 +170,7 @@ def _up(config: LocalConfig) -> dict[str, Any]:
     for name in ("train.csv", "store.csv"):
         client.upload_file(str(config.data_dir / name), buckets["DataBucket"], name)
     version_dir = resolve_version_dir(config.model_dir, config.data_dir, state / "artifacts")
-    publish_version(client, version_dir, buckets["ModelBucket"], REGISTRY_PREFIX)
+    publish(client, version_dir, buckets["ModelBucket"], REGISTRY_PREFIX)
     registry = f"s3://{buckets['ModelBucket']}/{REGISTRY_PREFIX}"
     settings = {"MODEL_REGISTRY": registry, "DATA_BUCKET": buckets["DataBucket"],
                 "FORECAST_BUCKET": buckets["ForecastBucket"]}
@@ -184,6 +185,8 @@ def _up(config: LocalConfig) -> dict[str, Any]:
                                    "AWS_DEFAULT_REGION")}
     exports.update(settings, API_URL=config.api_url)
     (state / "env").write_text("".join(f"export {k}={v}\n" for k, v in exports.items()))
+    sam_env = {"AWS_ENDPOINT_URL_S3": config.endpoint, **settings}
+    (state / "sam-env.json").write_text(json.dumps({"Parameters": sam_env}, indent=2))
     info = {"s3_endpoint": config.endpoint, "api_url": config.api_url, "buckets": buckets,
             "model_version": version_dir.name, "batch": {k: batch[k] for k in ("run_date", "rows", "stores",
                                                                                "seconds", "output")},

@@ -1,8 +1,4 @@
-"""Publish a model version folder to an S3 registry (``<prefix>/<version>/...`` + ``<prefix>/latest.json``).
-
-Order keeps readers safe: the version's files first, its manifest next, the ``latest.json`` pointer
-last, so ``latest`` never names a version whose files are not all there.
-"""
+"""Which model version the local stack publishes, and publishing it with ``training.publish``."""
 
 import json
 import subprocess
@@ -11,19 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from rossmann_core.model_version import LATEST_FILE, MANIFEST_FILE
+from training.publish import publish_version
 
 from .template import REPO_ROOT
 
 
-def publish_version(client: Any, version_dir: Path, bucket: str, prefix: str) -> str:
-    """Upload ``version_dir`` and point ``latest.json`` at it; return the version name."""
-    manifest = json.loads((version_dir / MANIFEST_FILE).read_text())
-    version = version_dir.name
-    for name in manifest["files"]:
-        client.upload_file(str(version_dir / name), bucket, f"{prefix}/{version}/{name}")
-    client.upload_file(str(version_dir / MANIFEST_FILE), bucket, f"{prefix}/{version}/{MANIFEST_FILE}")
-    client.put_object(Bucket=bucket, Key=f"{prefix}/{LATEST_FILE}", Body=json.dumps({"version": version}).encode())
-    return version
+def publish(client: Any, version_dir: Path, bucket: str, prefix: str) -> str:
+    """Upload ``<artifacts>/models/<version>`` (checksums verified) and point ``latest.json`` at it."""
+    return publish_version(version_dir.parent.parent, bucket, prefix, version_dir.name, client)
 
 
 def _latest_in(models_dir: Path) -> Path | None:

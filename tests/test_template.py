@@ -1,6 +1,7 @@
 """template.yaml: SAM and cfn-lint accept it, and it keeps the security and wiring promises in README."""
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -68,3 +69,13 @@ def test_only_the_batch_writes_and_only_to_the_forecast_prefix() -> None:
                                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ForecastBucket}/forecasts/*"}}]
         else:
             assert writes == [], name
+
+
+def test_handlers_and_layer_folders_exist() -> None:
+    for name, function in resources_of_type(template, "AWS::Serverless::Function").items():
+        module, _, attribute = function["Properties"]["Handler"].partition(".")
+        source = (REPO_ROOT / function["Properties"]["CodeUri"] / f"{module}.py").read_text()
+        assert re.search(rf"^(def {attribute}\(|{attribute} = )", source, re.MULTILINE), name
+    for layer in resources_of_type(template, "AWS::Serverless::LayerVersion").values():
+        assert (REPO_ROOT / layer["Properties"]["ContentUri"]).is_dir()
+    assert (REPO_ROOT / "layers/core/python/rossmann_core/__init__.py").is_file()

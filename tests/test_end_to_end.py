@@ -1,0 +1,79 @@
+"""End to end: scripts/local_up.sh brings the stack up on 127.0.0.1, the nightly batch's output lands
+in the S3-API server, the API answers over HTTP, and scripts/local_down.sh stops everything."""
+
+import json
+import socket
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from conftest import TINY_FOREST
+from rossmann_core.batch_output import read_committed
+from stack.template import REPO_ROOT, bucket_names, load_template
+from synthetic import SyntheticData
+from training.data import Dataset
+from training.train import train_model
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def stack(synthetic: SyntheticData, synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[dict[str, Any]]:
+    """GIVEN a tiny model trained on generated data, WHEN scripts/local_up.sh runs with it."""
+    models = train_model(synthetic_dataset, tmp_path_factory.mktemp("e2e-artifacts"), settings=TINY_FOREST).parent
+    state = tmp_path_factory.mktemp("e2e-state")
+    ports = {"moto": free_port(), "api": free_port()}
+    up = subprocess.run(
+        ["scripts/local_up.sh", "--data-dir", str(synthetic.directory), "--model-dir", str(models),
+         "--state-dir", str(state), "--moto-port", str(ports["moto"]), "--api-port", str(ports["api"])],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    info = {"state": state, "ports": ports, "up": up}
+    try:
+        yield info
+    finally:
+        down = subprocess.run(["scripts/local_down.sh", "--state-dir", str(state)], cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert down.returncode == 0, down.stderr
+        assert not list(state.glob("*.pid"))
+        assert not any(port_open(port) for port in ports.values()), "local_down.sh left a server listening"
+
+
+def test_one_command_brings_the_stack_up_and_the_batch_output_lands_in_s3(stack: dict[str, Any],
+                                                                           synthetic: SyntheticData) -> None:
+    assert stack["up"].returncode == 0, stack["up"].stdout + stack["up"].stderr
+    info = json.loads((stack["state"] / "stack.json").read_text())
+    buckets = bucket_names(load_template())
+    assert info["buckets"] == buckets
+    s3 = boto3.client("s3", endpoint_url=info["s3_endpoint"], region_name="eu-central-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    summary, csv_bytes = read_committed(s3, buckets["ForecastBucket"], "forecasts/run_date=2015-06-20")
+    assert summary["rows"] == synthetic.n_stores * 42 == csv_bytes.count(b"\n") - 1
+    assert summary["model_version"] == info["model_version"]
+    assert summary["run_id"].startswith("local-")
+
+
+def test_the_api_answers_over_http_with_the_published_model(stack: dict[str, Any]) -> None:
+    assert stack["up"].returncode == 0, stack["up"].stderr
+    info = json.loads((stack["state"] / "stack.json").read_text())
+    with httpx.Client(base_url=info["api_url"], timeout=30) as client:
+        health = client.get("/health")
+        assert health.status_code == 200 and health.json()["model_version"] == info["model_version"]
+        response = client.post("/forecasts", json={"stores": [1, 2], "horizon_days": 42})
+        assert response.status_code == 200, response.text
+        assert [len(store["date"]) for store in response.json()["stores"]] == [42, 42]
+        assert client.get("/stores/99999/forecast").status_code in (404, 422)
