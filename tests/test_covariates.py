@@ -64,6 +64,25 @@ def test_history_of_a_year_reproduces_the_next_42_days_exactly() -> None:
     assert assumed.state_holiday[0, int((np.datetime64("2015-08-15") - origin) / DAY) - 1] == 1
 
 
+def test_promo_follows_the_cycle_for_two_weeks_then_last_years_calendar() -> None:
+    # GIVEN a chain that ran an extra promo week last year, once within two weeks of the origin's
+    # calendar position and once later
+    full = generated_panel("2014-01-01", "2015-12-31")
+    origin = np.datetime64("2015-07-19")
+    near, far = np.datetime64("2015-07-20"), np.datetime64("2015-08-17")
+    promo = full.promo.copy()
+    for monday in previous_year_same_week(np.array([near, far])):
+        assert not promo[:, full.day_index(monday)].any(), "the planted weeks must be off in the plain cycle"
+        promo[:, full.day_index(monday) : full.day_index(monday) + 5] = 1
+    model = fit_covariates(replace(full, promo=promo).window(origin - 371 * DAY, origin))
+    # WHEN the next 42 days are assumed
+    assumed = assume_covariates(model, origin + DAY, origin + 42 * DAY).promo[0]
+    lead = {day: int((day - origin) / DAY) - 1 for day in (near, far)}
+    # THEN the near week keeps the cycle (off) and the far week copies last year (on, Mon-Fri)
+    assert assumed[lead[near] : lead[near] + 5].tolist() == [0] * 5
+    assert assumed[lead[far] : lead[far] + 7].tolist() == [1] * 5 + [0] * 2
+
+
 def test_a_gap_over_the_telling_holiday_breaks_the_tie_towards_more_holidays() -> None:
     # GIVEN a Bavarian store whose history has no rows around Assumption Day (like 180 real stores in 2014-H2)
     full = generated_panel("2014-06-01", "2015-06-19")
