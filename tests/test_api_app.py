@@ -147,6 +147,7 @@ def test_missing_registry_setting_is_503_with_the_reason(client: TestClient, mon
     response = client.get("/health")
     assert response.status_code == 503 and "MODEL_REGISTRY is not set" in response.json()["detail"]
     assert client.post("/forecasts", json={"stores": [1]}).status_code == 503
+    assert client.get("/models").status_code == 503
 
 
 def copy_registry(version_dir: Path, target: Path) -> Path:

@@ -1,13 +1,14 @@
 """The four endpoints: health, registry versions, forecasts for many stores, forecast for one store."""
 
 import datetime as dt
+import logging
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from rossmann_core.covariates import COVARIATES, CovariateOverrides
-from rossmann_core.registry import RegistryError, latest_version
+from rossmann_core.registry import latest_version
 from rossmann_core.serving import ForecastRequestError, Servable, UnknownStoreError, forecast_stores
 
 from . import model_state
@@ -28,6 +29,7 @@ from .schemas import (
 )
 
 router = APIRouter()
+log = logging.getLogger("forecast_api.routes")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": MessageResponse, "description": "unknown store"},
@@ -102,11 +104,15 @@ def _metrics(entry: dict[str, Any]) -> dict[str, float]:
 @router.get("/models", response_model=ModelsResponse, responses={503: ERRORS[503]})
 def models() -> ModelsResponse:
     """Versions in the registry with their models' validation metrics and creation time."""
-    manifests = model_state.registry_manifests()
-    registry = model_state.settings().registry
+    try:
+        registry = model_state.settings().registry
+        manifests = model_state.registry_manifests()
+    except model_state.ModelUnavailableError as error:
+        raise HTTPException(503, detail=f"model registry unavailable: {error}") from None
     try:
         latest = latest_version(registry)
-    except (RegistryError, KeyError):
+    except Exception as error:  # the listing worked; a missing or unreadable pointer only loses the flag
+        log.warning("cannot read the latest pointer of %s: %s", registry, error, extra={"event": "registry_error"})
         latest = None
     loaded = model_state.loaded_version()
     return ModelsResponse(versions=[
