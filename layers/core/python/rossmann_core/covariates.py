@@ -204,28 +204,37 @@ def previous_year_same_week(dates: np.ndarray) -> np.ndarray:
     return np.array(out, dtype="datetime64[D]").reshape(np.shape(dates))
 
 
-def _school(model: CovariateModel, dates: np.ndarray) -> np.ndarray:
-    """SchoolHoliday int8 (n_stores, n_days) of every store.
-
-    The store's state calendar where published; otherwise the store's own value on the same ISO
-    week and weekday of the previous year, else the majority of stores with its calendar that day.
-    """
+def _last_year_school(model: CovariateModel, dates: np.ndarray) -> np.ndarray:
+    """SchoolHoliday int8 (n_stores, n_days): each store's value on the same ISO week and weekday of
+    the previous year, else the majority that day of the stores with its calendar."""
     history = model.history
     index = ((previous_year_same_week(dates) - history.start) / DAY).astype(np.int64)
     inside = (index >= 0) & (index < history.n_days)
     last_year = np.full((len(model.store_ids), len(dates)), UNKNOWN, dtype=np.int8)
     last_year[:, inside] = history.school_holiday[:, index[inside]]
-    values = np.empty_like(last_year)
-    names = calendar_names()
     for group in np.unique(model.calendar):
         rows = model.calendar == group
         known = last_year[rows] >= 0
         majority = 2 * (last_year[rows] == 1).sum(0) > known.sum(0)
-        fallback = np.where(known, last_year[rows], majority)
-        published = school_flags(names[group], dates)
-        marks_day = model.school_weekends[rows, None] | (weekday(dates) < 5)
-        published = np.where(marks_day, published, np.minimum(published, 0))
-        values[rows] = np.where(published >= 0, published, fallback)
+        last_year[rows] = np.where(known, last_year[rows], majority)
+    return last_year
+
+
+def _school(model: CovariateModel, rows: np.ndarray, dates: np.ndarray) -> np.ndarray:
+    """SchoolHoliday int8 (len(rows), n_days): the state's published calendar, else last year's."""
+    names = calendar_names()
+    calendars = model.calendar[rows]
+    marks_day = model.school_weekends[rows, None] | (weekday(dates) < 5)
+    values = np.empty((len(rows), len(dates)), dtype=np.int8)
+    fallback = None
+    for group in np.unique(calendars):
+        in_group = calendars == group
+        flags = school_flags(names[group], dates)
+        published = np.where(marks_day[in_group], flags, 0)
+        if np.any(flags < 0):
+            fallback = _last_year_school(model, dates) if fallback is None else fallback
+            published = np.where(flags >= 0, published, fallback[rows[in_group]])
+        values[in_group] = published
     return values
 
 
@@ -271,7 +280,7 @@ def assume_covariates(
     promo = np.broadcast_to(_promo(model, dates), panel.open.shape).copy()
     return replace(
         panel, open=_assumed_open(model, rows, dates, state_holiday), promo=promo,
-        state_holiday=state_holiday, school_holiday=_school(model, dates)[rows],
+        state_holiday=state_holiday, school_holiday=_school(model, rows, dates),
     )
 
 
