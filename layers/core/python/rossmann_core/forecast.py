@@ -1,16 +1,20 @@
 """Turn a panel (history up to an origin + known-future covariates) into sales forecasts.
 
-The ONNX models predict log(sales) minus the baseline feature; this module adds the baseline back,
-applies the manifest's RMSPE correction and interval quantiles, and forecasts 0 for closed days.
+Models by manifest ``kind``: the forest (default) predicts log(sales) minus the baseline feature per
+row; "lstm" predicts all 42 days of a store at once (:mod:`.lstm`); "blend" is a weighted mean of
+other models' corrected log forecasts. This module applies each model's RMSPE correction and
+interval quantiles, and forecasts 0 for closed days.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import lstm
 from .features import BASELINE_INDEX, FEATURE_NAMES, FeatureBuilder
 from .model_version import ModelVersion
 from .panel import Panel
+from .sequences import HORIZON
 
 FEATURES_INPUT = "features"
 """Name of the ONNX input of the forest: float32 (n_rows, n_features)."""
@@ -49,6 +53,28 @@ def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -
     return output.astype(np.float64) + features[:, BASELINE_INDEX]
 
 
+def corrected_log_sales(
+    version: ModelVersion, model: str, panel: Panel, origin: int, horizon: int, store_rows: np.ndarray
+) -> np.ndarray:
+    """Corrected log(sales) of the rows of :func:`horizon_rows` (store-major), shape (n,)."""
+    entry = version.manifest["models"][model]
+    kind = entry.get("kind")
+    if kind == "blend":
+        log_sales = sum(
+            weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows)
+            for member, weight in entry["weights"].items()
+        )
+    elif kind == "lstm":
+        if horizon > HORIZON:
+            raise ValueError(f"the LSTM forecasts at most {HORIZON} days, asked for {horizon}")
+        days = lstm.predict_log_sales(version.sessions[model], entry, panel, version.stores, store_rows, origin)
+        log_sales = days[:, :horizon].reshape(-1)
+    else:
+        rows = horizon_rows(panel, origin, horizon, store_rows)
+        log_sales = predict_log_sales(version, model, FeatureBuilder(panel, version.stores).build(*rows))
+    return log_sales + np.log(entry["correction"])
+
+
 def interval_bounds(version: ModelVersion, model: str, lead_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper log offsets per row from the manifest's per-lead-week quantiles."""
     interval = version.manifest["models"][model]["interval"]
@@ -67,10 +93,9 @@ def forecast_panel(
     """
     if store_rows is None:
         store_rows = np.arange(len(panel.store_ids))
-    store, day, origins = horizon_rows(panel, origin, horizon, np.asarray(store_rows))
-    features = FeatureBuilder(panel, version.stores).build(store, day, origins)
-    correction = version.manifest["models"][model]["correction"]
-    sales = np.exp(predict_log_sales(version, model, features)) * correction
+    store_rows = np.asarray(store_rows)
+    store, day, _ = horizon_rows(panel, origin, horizon, store_rows)
+    sales = np.exp(corrected_log_sales(version, model, panel, origin, horizon, store_rows))
     lead_days = day - origin
     lower_log, upper_log = interval_bounds(version, model, lead_days)
     is_open = np.where(panel.open[store, day] == 0, 0, 1).astype(np.int8)

@@ -31,7 +31,7 @@ def sha256_bytes(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A verified model version: manifest, ONNX sessions by model name, per-store state."""
+    """A verified model version: manifest, ONNX sessions by model name (models with a file), per-store state."""
 
     version: str
     manifest: dict[str, Any]
@@ -71,6 +71,8 @@ def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
     manifest = json.loads((directory / MANIFEST_FILE).read_text())
     sessions = {}
     for name, entry in manifest["models"].items():
+        if "file" not in entry:
+            continue  # e.g. a blend of other models: no graph of its own
         model_bytes = read_verified(directory, manifest, entry["file"])
         sessions[name] = ort.InferenceSession(
             model_bytes, session_options(threads), providers=["CPUExecutionProvider"]

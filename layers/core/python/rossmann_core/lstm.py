@@ -1,0 +1,118 @@
+"""Serving side of the LSTM: (-1, 1) scaling with the manifest's parameters, ONNX feed, log sales out.
+
+Training fits the ranges (``training.lstm.scaling``) and stores them in the manifest; this module only
+applies them, with numpy, so training and serving scale identically.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .panel import Panel
+from .sequences import (
+    FUTURE_CHANNELS,
+    HORIZON,
+    OUTPUT_NAME,
+    PAST_CHANNELS,
+    STATIC_FEATURES,
+    SequenceBuilder,
+    SequenceInputs,
+)
+from .stores import StoreTable
+
+TARGET_CHANNEL = "sales_dev"
+"""The past channel whose range also scales the target (log sales minus base)."""
+
+
+class Session(Protocol):
+    def run(self, output_names: list[str] | None, feed: dict[str, np.ndarray]) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class ChannelRange:
+    """Per-channel range mapped linearly onto (-1, 1); ``lo``/``hi`` float64 (n_channels,)."""
+
+    names: tuple[str, ...]
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def _span(self) -> np.ndarray:
+        return np.where(self.hi > self.lo, self.hi - self.lo, 1.0)
+
+    def scale(self, values: np.ndarray, nan_to: float | None = 0.0) -> np.ndarray:
+        """``values`` (..., n_channels) to [-1, 1] (clipped), float32; constant channels give 0."""
+        scaled = np.clip(2.0 * (values - self.lo) / self._span() - 1.0, -1.0, 1.0)
+        scaled = np.where(self.hi > self.lo, scaled, 0.0)
+        if nan_to is not None:
+            scaled = np.nan_to_num(scaled, nan=nan_to)
+        return scaled.astype(np.float32)
+
+    def unscale(self, scaled: np.ndarray, channel: str) -> np.ndarray:
+        """Inverse of :meth:`scale` for one channel (no clipping), float64."""
+        i = self.names.index(channel)
+        return (np.asarray(scaled, dtype=np.float64) + 1.0) / 2.0 * self._span()[i] + self.lo[i]
+
+    def to_manifest(self) -> dict[str, list]:
+        return {"channels": list(self.names), "lo": self.lo.tolist(), "hi": self.hi.tolist()}
+
+    @classmethod
+    def from_manifest(cls, entry: dict[str, list], expected: tuple[str, ...]) -> "ChannelRange":
+        if tuple(entry["channels"]) != expected:
+            raise ValueError("the model version was trained on other LSTM inputs than this code builds")
+        return cls(expected, np.asarray(entry["lo"], dtype=np.float64), np.asarray(entry["hi"], dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class SequenceScaler:
+    """Ranges of the three float inputs; the target shares the past ``sales_dev`` range."""
+
+    past: ChannelRange
+    future: ChannelRange
+    static: ChannelRange
+
+    def feed(self, inputs: SequenceInputs) -> dict[str, np.ndarray]:
+        """ONNX feed: past packed to (n, weeks, 7 * channels), future, static, store; float32/int32."""
+        past = self.past.scale(inputs.past)
+        n, days, channels = past.shape
+        return {
+            "past": past.reshape(n, days // 7, 7 * channels),
+            "future": self.future.scale(inputs.future),
+            "static": self.static.scale(inputs.static),
+            "store": inputs.store,
+        }
+
+    def scale_target(self, deviation: np.ndarray) -> np.ndarray:
+        """log deviations (n, HORIZON) to the model's output scale; NaN stays NaN."""
+        i = PAST_CHANNELS.index(TARGET_CHANNEL)
+        one = ChannelRange((TARGET_CHANNEL,), self.past.lo[i : i + 1], self.past.hi[i : i + 1])
+        return one.scale(deviation[..., None], nan_to=None)[..., 0]
+
+    def unscale_target(self, output: np.ndarray) -> np.ndarray:
+        """Model output (n, HORIZON) back to log deviations, float64."""
+        return self.past.unscale(output, TARGET_CHANNEL)
+
+    def to_manifest(self) -> dict[str, Any]:
+        return {"past": self.past.to_manifest(), "future": self.future.to_manifest(),
+                "static": self.static.to_manifest()}
+
+    @classmethod
+    def from_manifest(cls, entry: dict[str, Any]) -> "SequenceScaler":
+        return cls(
+            past=ChannelRange.from_manifest(entry["past"], PAST_CHANNELS),
+            future=ChannelRange.from_manifest(entry["future"], FUTURE_CHANNELS),
+            static=ChannelRange.from_manifest(entry["static"], STATIC_FEATURES),
+        )
+
+
+def predict_log_sales(
+    session: Session, entry: dict[str, Any], panel: Panel, stores: StoreTable, store_rows: np.ndarray, origin: int
+) -> np.ndarray:
+    """Uncorrected log sales of days origin+1..origin+HORIZON, float64 (len(store_rows), HORIZON)."""
+    builder = SequenceBuilder(panel, stores, entry["lookback_weeks"])
+    inputs = builder.build(store_rows, np.full(len(store_rows), origin))
+    scaler = SequenceScaler.from_manifest(entry["scaler"])
+    output = session.run([OUTPUT_NAME], scaler.feed(inputs))[0]
+    if output.shape != (len(store_rows), HORIZON):
+        raise ValueError(f"LSTM output has shape {output.shape}, expected ({len(store_rows)}, {HORIZON})")
+    return inputs.base + scaler.unscale_target(output)

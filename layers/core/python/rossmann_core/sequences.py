@@ -1,0 +1,214 @@
+"""LSTM inputs for (store, origin) windows: the one implementation shared by training and serving.
+
+A window is ``lookback_weeks * 7`` days of history ending at the origin and the HORIZON days after
+it. It reads sales of the year up to the origin and covariates up to origin + HORIZON, nothing
+later, so a window built from the serving state equals the one built in training from the full panel.
+
+Sales enter as deviations from the store's ``base``: its mean log sales on the same weekday with the
+same promo state over the year to the origin (:func:`.history.origin_stats`, the RF's baseline). The
+weekly and promo cycles are thus removed from the sequence (see the diagnostics report) and the
+model predicts the deviation of each of the HORIZON target days from its base.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import calendar
+from .features import calendar_features, event_distances
+from .history import origin_stats
+from .panel import UNKNOWN, Panel
+from .stores import ASSORTMENTS, STORE_TYPES, StoreTable
+
+HORIZON = 42
+"""Target days per window, all output at once."""
+YEAR_DAYS = 364
+"""Last year's same weekday."""
+NO_COMPETITOR_METRES = 100_000.0
+EVENT_CAP_DAYS = 7
+"""Event distances are clipped to a week: the effects sit within a few days of an event."""
+
+PAST_CHANNELS = ("sales_dev", "sales_known", "open", "promo", "state_holiday", "school_holiday")
+"""Per lookback day; the past input packs 7 consecutive days into one step: (weeks, 7 * channels)."""
+EVENT_CHANNELS = (
+    "days_since_closed", "days_until_closed", "days_since_promo_start", "days_until_promo",
+    "days_since_state_holiday", "days_until_state_holiday",
+    "days_since_school_holiday", "days_until_school_holiday",
+)
+FUTURE_CHANNELS = (
+    "open", "promo", "state_holiday", "easter_holiday", "christmas_holiday", "school_holiday", "holiday_dev",
+    *(f"weekday_{d}" for d in range(7)),
+    "lead_days", "day_of_month", "day_of_year_sin", "day_of_year_cos",
+    "days_until_christmas", "days_from_easter", *EVENT_CHANNELS,
+    "last_year_dev", "last_year_known", "base_dev",
+)
+"""Per target day: known-future covariates, the store's holiday deviation on state holidays, calendar,
+event distances, last year's deviation from this year's base, the base relative to the year mean."""
+STATIC_FEATURES = (
+    "year_mean", "year_std", "holiday_ratio", "recent_dev", "recent_28_dev", "known_share",
+    *(f"origin_weekday_{d}" for d in range(7)), *(f"weekday_dev_{d}" for d in range(7)), "promo_dev",
+    "last_year_window_dev",
+    *(f"store_type_{t}" for t in STORE_TYPES), *(f"assortment_{a}" for a in ASSORTMENTS),
+    "log_competition_distance", "promo2",
+)
+"""Per window: the store's year level and spread, recent deviations (all, last 28 days, by weekday,
+on promo days), last year's target window, store metadata."""
+INPUT_NAMES = ("past", "future", "static", "store")
+OUTPUT_NAME = "deviation"
+
+
+@dataclass(frozen=True)
+class SequenceInputs:
+    """Unscaled inputs of n windows; float32 unless noted, NaN where a sales value is unknown.
+
+    ``past`` (n, lookback_days, len(PAST_CHANNELS)), ``future`` (n, HORIZON, len(FUTURE_CHANNELS)),
+    ``static`` (n, len(STATIC_FEATURES)), ``store`` int32 (n, 1) panel store rows (embedding index),
+    ``base`` float64 (n, HORIZON): log sales base of each target day, what the deviations add to.
+    """
+
+    past: np.ndarray
+    future: np.ndarray
+    static: np.ndarray
+    store: np.ndarray
+    base: np.ndarray
+
+
+def one_hot(codes: np.ndarray, n: int) -> np.ndarray:
+    """float32 (..., n); codes outside 0..n-1 give all zeros."""
+    return (np.asarray(codes)[..., None] == np.arange(n)).astype(np.float32)
+
+
+def masked_mean(values: np.ndarray, mask: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mean of ``values`` where ``mask`` along ``axis``; 0 where nothing is masked in."""
+    count = mask.sum(axis=axis)
+    return np.where(mask, values, 0.0).sum(axis=axis) / np.maximum(count, 1)
+
+
+class SequenceBuilder:
+    """Builds :class:`SequenceInputs` for (store row, origin day index) pairs of one panel.
+
+    ``panel.store_ids`` must equal ``stores.store_id``; the store row is also the embedding index.
+    """
+
+    def __init__(self, panel: Panel, stores: StoreTable, lookback_weeks: int) -> None:
+        if not np.array_equal(panel.store_ids, stores.store_id):
+            raise ValueError("panel and store table must hold the same stores in the same order")
+        self.panel = panel
+        self.stores = stores
+        self.lookback_days = 7 * lookback_weeks
+
+    def _gather(self, name: str, store: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """``panel.<name>[store, days]`` for (n, m) day indices; unknown outside the panel."""
+        values = getattr(self.panel, name)
+        inside = (days >= 0) & (days < self.panel.n_days)
+        out = values[store[:, None], np.clip(days, 0, self.panel.n_days - 1)]
+        return np.where(inside, out, np.nan if name == "sales" else UNKNOWN).astype(values.dtype)
+
+    def log_sales(self, store: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """log sales of valid days (open, sales > 0), NaN otherwise; float64 shaped like ``days``."""
+        sales = self._gather("sales", store, days).astype(np.float64)
+        valid = (self._gather("open", store, days) == 1) & np.isfinite(sales) & (sales > 0)
+        return np.where(valid, np.log(np.where(valid, sales, 1.0)), np.nan)
+
+    def build(self, store_rows: np.ndarray, origins: np.ndarray) -> SequenceInputs:
+        """Inputs of windows ending at ``origins`` (panel day indices), int arrays of shape (n,)."""
+        store = np.asarray(store_rows, dtype=np.int64)
+        origin = np.asarray(origins, dtype=np.int64)
+        lookback = self.lookback_days
+        rel = np.arange(-lookback + 1, HORIZON + 1)
+        days = origin[:, None] + rel
+        dates = self.panel.start + days.astype("timedelta64[D]")
+        covariates = {name: self._gather(name, store, days) for name in ("open", "promo", "state_holiday",
+                                                                          "school_holiday")}
+        # Serving assumes an unknown future Open is open; past unknown days stay unknown (closed).
+        covariates["open"] = np.where((rel > 0) & (covariates["open"] == UNKNOWN), 1, covariates["open"])
+        flags = {
+            "open": covariates["open"] == 1,
+            "promo": covariates["promo"] == 1,
+            "state_holiday": covariates["state_holiday"] > 0,
+            "school_holiday": covariates["school_holiday"] == 1,
+        }
+        year = self._year_stats(store, origin, calendar.weekday(dates), flags["promo"])
+        base = year["base"]
+        logs = self.log_sales(store, days[:, :lookback])
+        known = np.isfinite(logs)
+        dev = logs - base[:, :lookback]
+        past = np.stack([dev, known, *(flags[name][:, :lookback] for name in PAST_CHANNELS[2:])], axis=-1)
+        future = self._future(store, covariates, flags, dates[:, lookback:], days[:, lookback:], year)
+        static = self._static(store, origin, dates[:, :lookback], dev, known, flags["promo"][:, :lookback],
+                              future, year)
+        return SequenceInputs(
+            past=past.astype(np.float32),
+            future=future.astype(np.float32),
+            static=static.astype(np.float32),
+            store=store.astype(np.int32)[:, None],
+            base=base[:, lookback:],
+        )
+
+    def _year_stats(
+        self, store: np.ndarray, origin: np.ndarray, weekday: np.ndarray, promo: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Year-to-origin statistics: ``base`` (n, days) for each window day's weekday and promo,
+        ``mean``, ``std`` (n,) of log sales and ``holiday`` (n,), open state holidays' mean minus ``mean``."""
+        out = {"base": np.empty(weekday.shape), **{key: np.empty(len(store)) for key in ("mean", "std", "holiday")}}
+        for o in np.unique(origin):
+            rows = np.flatnonzero(origin == o)
+            stats = origin_stats(self.panel, int(o))
+            s = store[rows]
+            out["base"][rows] = stats.dow_promo_mean[s[:, None], weekday[rows], promo[rows].astype(np.int64)]
+            out["mean"][rows], out["std"][rows] = stats.mean_365[s], stats.std_365[s]
+            out["holiday"][rows] = stats.holiday_ratio[s]
+        return out
+
+    def _future(
+        self, store: np.ndarray, covariates: dict[str, np.ndarray], flags: dict[str, np.ndarray],
+        dates: np.ndarray, days: np.ndarray, year: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """(n, HORIZON, len(FUTURE_CHANNELS)) float64."""
+        window = Panel(store_ids=np.arange(len(store)), start=self.panel.start,
+                       sales=np.zeros(covariates["open"].shape, dtype=np.float32), **covariates)
+        events = event_distances(window)
+        cal = calendar_features(dates)
+        angle = 2 * np.pi * (cal["day_of_year"] - 1) / 365.25
+        base = year["base"][:, self.lookback_days :]
+        last_year = self.log_sales(store, days - YEAR_DAYS) - base
+        state_holiday = covariates["state_holiday"][:, self.lookback_days :]
+        columns = [
+            *(flags[name][:, self.lookback_days :] for name in ("open", "promo", "state_holiday")),
+            state_holiday == 2, state_holiday == 3,
+            flags["school_holiday"][:, self.lookback_days :],
+            (state_holiday > 0) * year["holiday"][:, None],
+            *np.moveaxis(one_hot(calendar.weekday(dates), 7), -1, 0),
+            np.broadcast_to(np.arange(1, HORIZON + 1), dates.shape),
+            cal["day_of_month"], np.sin(angle), np.cos(angle),
+            cal["days_until_christmas"], cal["days_from_easter"],
+            *(np.minimum(events[name][:, self.lookback_days :], EVENT_CAP_DAYS) for name in EVENT_CHANNELS),
+            np.nan_to_num(last_year), np.isfinite(last_year),
+            base - year["mean"][:, None],
+        ]
+        return np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=-1)
+
+    def _static(
+        self, store: np.ndarray, origin: np.ndarray, past_dates: np.ndarray, dev: np.ndarray, known: np.ndarray,
+        promo: np.ndarray, future: np.ndarray, year: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """(n, len(STATIC_FEATURES)) float64; deviations are 0 where no valid day backs them."""
+        weekday = calendar.weekday(past_dates)
+        last_year_known = future[..., FUTURE_CHANNELS.index("last_year_known")] > 0
+        distance = np.nan_to_num(self.stores.competition_distance[store], nan=NO_COMPETITOR_METRES)
+        return np.column_stack([
+            year["mean"],
+            year["std"],
+            year["holiday"],
+            masked_mean(dev, known),
+            masked_mean(dev[:, -28:], known[:, -28:]),
+            known.mean(axis=1),
+            one_hot(calendar.weekday(self.panel.start + origin), 7),
+            *(masked_mean(dev, known & (weekday == d)) for d in range(7)),
+            masked_mean(dev, known & promo),
+            masked_mean(future[..., FUTURE_CHANNELS.index("last_year_dev")], last_year_known),
+            one_hot(self.stores.store_type[store], len(STORE_TYPES)),
+            one_hot(self.stores.assortment[store], len(ASSORTMENTS)),
+            np.log1p(distance),
+            self.stores.promo2[store],
+        ])
