@@ -36,6 +36,31 @@ class ForestSettings:
 DEFAULT_FOREST = ForestSettings()
 
 
+@dataclass(frozen=True)
+class LstmSettings:
+    """LSTM windows, architecture and fitting (see docs/benchmarks.md, ``## LSTM``).
+
+    ``origin_stride_days`` is coprime with 7 so training origins fall on every weekday.
+    """
+
+    lookback_weeks: int = 16
+    origin_stride_days: int = 5
+    min_known_share: float = 0.5
+    lstm_units: tuple[int, int] = (64, 64)
+    embedding_dim: int = 8
+    head_units: int = 64
+    dropout: float = 0.1
+    batch_size: int = 512
+    learning_rate: float = 0.002
+    epochs: int = 12
+    patience: int = 3
+    threads: int = 2
+    seed: int = 0
+
+
+DEFAULT_LSTM = LstmSettings()
+
+
 def data_dir(explicit: str | None = None) -> Path:
     """The data directory: ``explicit`` if given, else $ROSSMANN_DATA_DIR, else the default."""
     return Path(explicit or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)

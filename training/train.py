@@ -1,12 +1,14 @@
-"""Train the Random Forest at a cutoff, calibrate it on the 42 days before the cutoff, export it.
+"""Train the models at a cutoff, calibrate them on the 42 days before the cutoff, export one version.
 
-Timeline for cutoff C: training rows are days ..C-42 (origins every 42 days), calibration rows are
-C-41..C forecast from origin C-42 (RMSPE correction, interval quantiles, permutation importance,
-ONNX parity), and the exported state lets serving forecast C+1..C+42 from origin C.
+Timeline for cutoff C: training rows are days ..C-42 (RF origins every 42 days, LSTM windows every
+few days), calibration rows are C-41..C forecast from origin C-42 (RMSPE correction, interval
+quantiles, ONNX parity, the ensemble weight; for the RF also permutation importance), and the
+exported state lets serving forecast C+1..C+42 from origin C.
 """
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,17 +20,18 @@ from rossmann_core.model_version import STATE_FILE
 from rossmann_core.panel import Panel
 
 from . import importance
-from .config import DEFAULT_FOREST, HORIZON_DAYS, STATE_HISTORY_DAYS, ForestSettings
+from .calibration import calibrate, fit_blend
+from .config import DEFAULT_FOREST, DEFAULT_LSTM, HORIZON_DAYS, STATE_HISTORY_DAYS, ForestSettings, LstmSettings
 from .data import Dataset
 from .export import forest_to_onnx, git_commit, new_version_name, state_bytes, write_version
 from .forest import fit_forest, predict_log_sales
-from .intervals import lead_week_quantiles
-from .metrics import rmspe, rmspe_correction
 from .windows import origin_rows, training_rows
 
 log = logging.getLogger(__name__)
 
 RF_FILE = "rf.onnx"
+MODELS = ("rf", "lstm")
+"""Trainable models; with both, the version also holds their blend as ``ensemble``."""
 
 
 def history_until(dataset: Dataset, cutoff: np.datetime64 | None) -> Panel:
@@ -47,40 +50,85 @@ def onnx_parity(onnx_model: bytes, pipeline, features: np.ndarray) -> float:
     return float(np.max(np.abs(onnx_out - pipeline.predict(features))))
 
 
-def train_model(
-    dataset: Dataset, out_dir: Path, cutoff: np.datetime64 | None = None,
-    settings: ForestSettings = DEFAULT_FOREST,
-) -> Path:
-    """Train, calibrate and export a model version from data up to ``cutoff``; return its folder."""
+def train_forest(
+    history: Panel, dataset: Dataset, calib_idx: tuple[np.ndarray, ...], settings: ForestSettings
+) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...]]:
+    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast and training rows."""
     started = time.perf_counter()
-    history = history_until(dataset, cutoff)
     last = history.n_days - 1
     builder = FeatureBuilder(history, dataset.stores)
     train_idx = training_rows(history, last - HORIZON_DAYS)
-    calib_idx = origin_rows(history, last - HORIZON_DAYS, HORIZON_DAYS)
     train_x, calib_x = builder.build(*train_idx), builder.build(*calib_idx)
     train_y, calib_y = history.sales[train_idx[:2]], history.sales[calib_idx[:2]]
     log.info(
         "features: %d training rows, %d calibration rows, %.1f s",
         len(train_y), len(calib_y), time.perf_counter() - started,
     )
-
     fit_started = time.perf_counter()
     pipeline = fit_forest(train_x, train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
-
-    calib_pred = np.exp(predict_log_sales(pipeline, calib_x))
-    correction = rmspe_correction(calib_y, calib_pred)
-    residuals = np.log(calib_y) - np.log(calib_pred * correction)
-    lead_days = calib_idx[1] - calib_idx[2]
-    interval = lead_week_quantiles(residuals, lead_days)
+    calib_log = predict_log_sales(pipeline, calib_x)
+    calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2])
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     parity = onnx_parity(onnx_model, pipeline, calib_x)
-    log.info("calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e",
-             rmspe(calib_y, calib_pred * correction), rmspe(calib_y, calib_pred), correction, parity)
+    log.info("RF calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e",
+             calibration["metrics"]["calibration_rmspe"], calibration["metrics"]["calibration_rmspe_uncorrected"],
+             calibration["correction"], parity)
+    entry = {
+        "file": RF_FILE,
+        "kind": "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx",
+        "settings": settings.__dict__,
+        **calibration,
+        "onnx_parity_max_abs_diff": parity,
+        "train_seconds": round(fit_seconds, 1),
+        "importance": importance.report(pipeline, calib_x, calib_y, calibration["correction"]),
+    }
+    return onnx_model, entry, calib_log, train_idx
 
+
+def train_model(
+    dataset: Dataset, out_dir: Path, cutoff: np.datetime64 | None = None,
+    settings: ForestSettings = DEFAULT_FOREST, models: Sequence[str] = ("rf",),
+    lstm_settings: LstmSettings = DEFAULT_LSTM,
+) -> Path:
+    """Train, calibrate and export a model version from data up to ``cutoff``; return its folder.
+
+    ``models`` is a subset of MODELS; "lstm" imports TensorFlow.
+    """
+    unknown = set(models) - set(MODELS)
+    if unknown or not models:
+        raise ValueError(f"models must be a non-empty subset of {MODELS}, got {tuple(models)}")
+    started = time.perf_counter()
+    history = history_until(dataset, cutoff)
+    last = history.n_days - 1
     dates = history.dates
+    calib_idx = origin_rows(history, last - HORIZON_DAYS, HORIZON_DAYS)
+    calib_y = history.sales[calib_idx[:2]]
+    lead_days = calib_idx[1] - calib_idx[2]
     state = history.window(dates[-1] - np.timedelta64(STATE_HISTORY_DAYS - 1, "D"), dates[-1])
+    files = {STATE_FILE: state_bytes(state, dataset.stores)}
+    entries: dict[str, dict[str, Any]] = {}
+    calib_logs: dict[str, np.ndarray] = {}
+    first_train_day = dates[0]
+    rows: dict[str, int] = {"calibration": len(calib_y)}
+
+    if "rf" in models:
+        files[RF_FILE], entries["rf"], calib_logs["rf"], train_idx = train_forest(history, dataset, calib_idx, settings)
+        first_train_day, rows["train"] = dates[train_idx[1].min()], len(train_idx[0])
+    if "lstm" in models:
+        from .lstm.train import train_lstm
+
+        lstm = train_lstm(history, dataset.stores, lstm_settings)
+        calib_logs["lstm"] = lstm.calibration_log[calib_idx[0], lead_days - 1]
+        files[lstm.entry["file"]] = lstm.onnx_model
+        entries["lstm"] = {**lstm.entry, **calibrate(calib_y, calib_logs["lstm"], lead_days)}
+        log.info("LSTM calibration RMSPE %.4f", entries["lstm"]["metrics"]["calibration_rmspe"])
+    if len(entries) == len(MODELS):
+        corrections = {name: entries[name]["correction"] for name in MODELS}
+        entries["ensemble"] = fit_blend(calib_y, calib_logs, corrections, lead_days)
+        log.info("ensemble weights %s, calibration RMSPE %.4f", entries["ensemble"]["weights"],
+                 entries["ensemble"]["metrics"]["calibration_rmspe"])
+
     manifest: dict[str, Any] = {
         "version": new_version_name(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -89,31 +137,15 @@ def train_model(
         "origin": str(dates[-1]),
         "horizon_days": HORIZON_DAYS,
         "windows": {
-            "train": [str(dates[train_idx[1].min()]), str(dates[last - HORIZON_DAYS])],
+            "train": [str(first_train_day), str(dates[last - HORIZON_DAYS])],
             "calibration": [str(dates[last - HORIZON_DAYS + 1]), str(dates[last])],
         },
-        "rows": {"train": len(train_y), "calibration": len(calib_y)},
+        "rows": rows,
         "feature_names": list(FEATURE_NAMES),
         "feature_dtype": "float32",
         "target": "log(sales) - hist_dow_promo_mean_log",
-        "models": {
-            "rf": {
-                "file": RF_FILE,
-                "kind": "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx",
-                "settings": settings.__dict__,
-                "correction": correction,
-                "interval": interval,
-                "metrics": {
-                    "calibration_rmspe": rmspe(calib_y, calib_pred * correction),
-                    "calibration_rmspe_uncorrected": rmspe(calib_y, calib_pred),
-                },
-                "onnx_parity_max_abs_diff": parity,
-                "train_seconds": round(fit_seconds, 1),
-                "importance": importance.report(pipeline, calib_x, calib_y, correction),
-            }
-        },
+        "models": entries,
     }
-    files = {RF_FILE: onnx_model, STATE_FILE: state_bytes(state, dataset.stores)}
     version_dir = write_version(out_dir, files, manifest)
     log.info("training done in %.1f s", time.perf_counter() - started)
     return version_dir

@@ -1,0 +1,136 @@
+"""Train the LSTM at a cutoff and export it: windows -> scaler -> Keras fit -> ONNX -> calibration forecast.
+
+Timeline (T = last history day): training windows end (last target day) at or before T - 42, early
+stopping watches the windows with origin T - 42 (targets T-41..T, the calibration window), and the
+calibration forecast is made by the exported ONNX model through the serving code path.
+"""
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from rossmann_core.lstm import SequenceScaler, predict_log_sales
+from rossmann_core.panel import Panel
+from rossmann_core.sequences import (
+    FUTURE_CHANNELS,
+    HORIZON,
+    INPUT_NAMES,
+    OUTPUT_NAME,
+    PAST_CHANNELS,
+    STATIC_FEATURES,
+    SequenceBuilder,
+)
+from rossmann_core.stores import StoreTable
+
+from ..config import LstmSettings
+from ..metrics import rmspe
+from . import export
+from .fit import configure_tensorflow, fit
+from .model import build_model, compile_model
+from .scaling import fit_scaler
+from .windows import Windows, all_stores, build_windows, subset, trainable, training_origins
+
+log = logging.getLogger(__name__)
+
+LSTM_FILE = "lstm.onnx"
+
+
+@dataclass(frozen=True)
+class LstmResult:
+    """The exported model, its manifest entry (without calibration figures) and the calibration
+    forecast: uncorrected log sales of days T-41..T for every store, (n_stores, HORIZON) float64."""
+
+    onnx_model: bytes
+    entry: dict[str, Any]
+    calibration_log: np.ndarray
+
+
+def log_rmspe(windows: Windows, log_pred: np.ndarray) -> float:
+    """RMSPE of log-sales forecasts (n, HORIZON) against the windows' scored days."""
+    scored = np.isfinite(windows.target)
+    actual = np.exp(windows.target + windows.inputs.base)[scored]
+    return rmspe(actual, np.exp(log_pred[scored]))
+
+
+def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> LstmResult:
+    """Fit on windows of ``history`` ending by its last day - 42 and export to ONNX."""
+    started = time.perf_counter()
+    configure_tensorflow(settings)
+    builder = SequenceBuilder(history, stores, settings.lookback_weeks)
+    n_stores = len(history.store_ids)
+    calib_origin = history.n_days - 1 - HORIZON
+    origins = training_origins(calib_origin, builder.lookback_days, settings.origin_stride_days)
+    windows = build_windows(builder, *all_stores(n_stores, origins))
+    train = subset(windows, trainable(windows, settings.min_known_share))
+    calib = build_windows(builder, *all_stores(n_stores, np.array([calib_origin])))
+    scaler = fit_scaler(train.inputs)
+    train_data = (scaler.feed(train.inputs), scaler.scale_target(train.target))
+    calib_feed = scaler.feed(calib.inputs)
+    calib_data = (calib_feed, scaler.scale_target(calib.target))
+    log.info("LSTM windows: %d training (%d origins from %s, %d dropped), %d calibration; %.1f s",
+             len(train), len(origins), history.dates[origins[0]], len(windows) - len(train), len(calib),
+             time.perf_counter() - started)
+    del windows, train
+
+    model = compile_model(build_model(
+        settings.lookback_weeks, calib_feed["past"].shape[-1], len(FUTURE_CHANNELS), len(STATIC_FEATURES),
+        n_stores, settings,
+    ), settings, steps_per_epoch=-(-len(train_data[1]) // settings.batch_size))
+
+    def validation_rmspe(keras_model) -> float:
+        output = keras_model.predict(calib_feed, batch_size=4096, verbose=0)
+        return log_rmspe(calib, calib.inputs.base + scaler.unscale_target(output))
+
+    fit_started = time.perf_counter()
+    epochs = fit(model, train_data, calib_data, settings, validation_rmspe)
+    fit_seconds = time.perf_counter() - fit_started
+    del train_data
+
+    onnx_model = export.to_onnx(model)
+    parity = export.parity(onnx_model, model, calib_feed)
+    entry = manifest_entry(settings, scaler, calib_feed, epochs, parity, fit_seconds, len(calib_data[1]))
+    calibration_log = serve_calibration(onnx_model, entry, history, stores, calib_origin)
+    log.info("LSTM: %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE (uncorrected) %.4f",
+             len(epochs), fit_seconds, len(onnx_model) / 1e6, parity, log_rmspe(calib, calibration_log))
+    return LstmResult(onnx_model, entry, calibration_log)
+
+
+def serve_calibration(
+    onnx_model: bytes, entry: dict[str, Any], history: Panel, stores: StoreTable, origin: int
+) -> np.ndarray:
+    """The calibration forecast through onnxruntime and :func:`rossmann_core.lstm.predict_log_sales`."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
+    return predict_log_sales(session, entry, history, stores, np.arange(len(history.store_ids)), origin)
+
+
+def manifest_entry(
+    settings: LstmSettings, scaler: SequenceScaler, feed: dict[str, np.ndarray], epochs: list[dict[str, float]],
+    parity: float, fit_seconds: float, n_calibration: int,
+) -> dict[str, Any]:
+    """Everything serving needs besides the ONNX file, plus how the model was trained."""
+    best = min(epochs, key=lambda e: e["val_rmspe"])
+    return {
+        "file": LSTM_FILE,
+        "kind": "lstm",
+        "description": "Keras 2-layer LSTM encoder + per-day dense head, 42 days at once, via tf2onnx",
+        "target": "log(sales) - base (store x weekday x promo mean log sales of the year to the origin), "
+                  "scaled to (-1, 1)",
+        "lookback_weeks": settings.lookback_weeks,
+        "horizon_days": HORIZON,
+        "inputs": export.input_specs(feed),
+        "input_names": list(INPUT_NAMES),
+        "output": {"name": OUTPUT_NAME, "shape": [None, HORIZON], "dtype": "float32"},
+        "channels": {"past": list(PAST_CHANNELS), "future": list(FUTURE_CHANNELS), "static": list(STATIC_FEATURES)},
+        "scaler": scaler.to_manifest(),
+        "settings": {**asdict(settings), "lstm_units": list(settings.lstm_units)},
+        "epochs": epochs,
+        "best_epoch": best["epoch"],
+        "calibration_windows": n_calibration,
+        "onnx_parity_max_abs_diff": parity,
+        "train_seconds": round(fit_seconds, 1),
+    }
