@@ -19,7 +19,7 @@ def _train(args: argparse.Namespace) -> None:
     from .data import load_dataset
     from .train import train_model
 
-    version_dir = train_model(load_dataset(config.data_dir(args.data_dir)), Path(args.out))
+    version_dir = train_model(load_dataset(config.data_dir(args.data_dir)), Path(args.out), models=args.models)
     print(version_dir)
 
 
@@ -57,13 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train on all data and export a model version")
     train.add_argument("--data-dir", help=data_help)
     train.add_argument("--out", default=str(config.DEFAULT_ARTIFACTS_DIR), help="artifacts folder")
+    train.add_argument("--models", nargs="+", default=["rf", "lstm"], choices=["rf", "lstm"],
+                       help="models of the version (default both, which adds their blend 'ensemble')")
     train.set_defaults(run=_train)
 
     backtest = commands.add_parser("backtest", help="train up to a cutoff and score the next days")
     backtest.add_argument("--data-dir", help=data_help)
     backtest.add_argument("--cutoff", required=True, help="last training day, YYYY-MM-DD")
     backtest.add_argument("--horizon", type=int, default=config.HORIZON_DAYS)
-    backtest.add_argument("--model", default="rf", choices=["rf"])
+    backtest.add_argument("--model", default="rf", choices=["rf", "lstm", "ensemble"],
+                          help="ensemble trains both and also reports each member's scores")
     backtest.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))
     backtest.add_argument("--out", required=True, help="where to write the metrics JSON")
     backtest.set_defaults(run=_backtest)
