@@ -154,3 +154,14 @@ def test_data_older_than_the_model_falls_back_to_the_model_state(version_dir: Pa
     history = history_for(version, "\n".join(older).encode(), (synthetic.directory / "store.csv").read_bytes(), "x")
     assert history.source == "model_state"
     assert history.panel.dates[-1] == MODEL_CUTOFF
+
+
+def test_missing_data_file_fails_naming_it(s3: Any, settings: None, synthetic: SyntheticData) -> None:
+    s3.delete_object(Bucket=BUCKETS["data"], Key="store.csv")
+    try:
+        result = handler({"run_date": "2015-06-23"}, Context())
+    finally:
+        s3.upload_file(str(synthetic.directory / "store.csv"), BUCKETS["data"], "store.csv")
+    assert result["status"] == "failed"
+    assert f"s3://{BUCKETS['data']}/store.csv does not exist" in result["error"]
+    assert partition_keys(s3, "2015-06-23") == []

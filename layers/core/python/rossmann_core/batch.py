@@ -85,10 +85,15 @@ def default_model(version: ModelVersion) -> str:
 
 
 def read_object(client: Any, bucket: str, key: str) -> bytes:
+    """The object's bytes; BatchError naming the URI if it is missing or unreadable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         return client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except client.exceptions.NoSuchKey:
         raise BatchError(f"s3://{bucket}/{key} does not exist") from None
+    except (BotoCoreError, ClientError) as error:
+        raise BatchError(f"cannot read s3://{bucket}/{key}: {error}") from None
 
 
 def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str) -> History:
