@@ -165,3 +165,20 @@ def test_missing_data_file_fails_naming_it(s3: Any, settings: None, synthetic: S
     assert result["status"] == "failed"
     assert f"s3://{BUCKETS['data']}/store.csv does not exist" in result["error"]
     assert partition_keys(s3, "2015-06-23") == []
+
+
+def test_stores_follow_the_model_with_the_newest_metadata(version_dir: Path, synthetic: SyntheticData) -> None:
+    version = load_version(version_dir)
+    store_lines = (synthetic.directory / "store.csv").read_text().splitlines()
+    header, store_two = store_lines[0], store_lines[2].split(",")
+    store_two[3] = "12345"
+    new_store = ",".join(["9", *store_lines[1].split(",")[1:]])
+    stores = "\n".join([header, store_lines[1], ",".join(store_two), *store_lines[3:], new_store]) + "\n"
+    train = (synthetic.directory / "train.csv").read_text()
+    store_one_rows = [line for line in train.splitlines()[1:] if line.startswith("1,")]
+    train += "\n".join("9" + line[1:] for line in store_one_rows) + "\n"
+    history = history_for(version, train.encode(), stores.encode(), "x")
+    assert history.not_in_model.tolist() == [9]
+    np.testing.assert_array_equal(history.panel.store_ids, version.stores.store_id)
+    assert history.stores.competition_distance[1] == 12345
+    np.testing.assert_array_equal(history.stores.store_type, version.stores.store_type)

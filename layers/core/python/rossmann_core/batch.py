@@ -8,7 +8,9 @@ history panel; assume the horizon's known-future covariates from it; forecast; c
 History: when the data's last day is at or after the model's origin, the panel is the data file's
 last ``n`` days, ``n`` being the length of the model's stored state (372), with ``store.csv``'s
 metadata, so the forecast starts the day after the newest data without retraining. When the data
-is older than the model (a stale bucket), the model's own stored state is used instead.
+is older than the model (a stale bucket), the model's own stored state is used instead. Either way
+the stores are the model's, in its order (models may index stores); stores it was not trained on
+are listed in the summary, not forecast.
 """
 
 import hashlib
@@ -17,7 +19,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,11 +58,16 @@ class BatchSettings:
 
 @dataclass(frozen=True)
 class History:
-    """The panel forecasts start from (its last day is the origin) and the store table matching it."""
+    """The panel forecasts start from (its last day is the origin) and the store table matching it.
+
+    Both hold the model's stores in the model's order; ``not_in_model`` (int32 ids) are stores of the
+    data the model was not trained on, which are not forecast.
+    """
 
     panel: Panel
     stores: StoreTable
     source: str  # "data" or "model_state"
+    not_in_model: np.ndarray
 
 
 def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
@@ -96,17 +103,32 @@ def read_object(client: Any, bucket: str, key: str) -> bytes:
         raise BatchError(f"cannot read s3://{bucket}/{key}: {error}") from None
 
 
+def aligned_stores(data: StoreTable, model: StoreTable) -> StoreTable:
+    """``model``'s stores in its order, with ``data``'s metadata wherever ``data`` lists the store."""
+    position = data.index_of(model.store_id)
+    found = position >= 0
+    columns = {}
+    for field in fields(StoreTable):
+        new, old = getattr(data, field.name)[np.maximum(position, 0)], getattr(model, field.name)
+        mask = found.reshape(-1, *([1] * (old.ndim - 1)))
+        columns[field.name] = np.where(mask, new, old).astype(old.dtype)
+    return StoreTable(**columns)
+
+
 def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str) -> History:
     """The history panel the forecast starts from (see the module docstring)."""
     stores = parse_store_text(stores_bytes.decode("utf-8"), f"{source}/{STORE_FILE}")
     rows = parse_daily_bytes(rows_bytes, f"{source}/{HISTORY_FILE}", HISTORY_COLUMNS)
+    model_ids = version.stores.store_id
+    not_in_model = np.setdiff1d(np.union1d(stores.store_id, rows.store), model_ids).astype(np.int32)
     last, model_origin = rows.date.max(), version.history.dates[-1]
     if last < model_origin:
         log.warning("data ends %s, before the model's origin %s: using the model's state", last, model_origin)
-        return History(version.history, version.stores, "model_state")
+        return History(version.history, version.stores, "model_state", not_in_model)
     first = last - (version.history.n_days - 1) * DAY
-    panel = fill_panel(empty_panel(stores.store_id, first, last), rows.take(rows.date >= first), with_sales=True)
-    return History(panel, stores, "data")
+    recent = rows.take((rows.date >= first) & np.isin(rows.store, model_ids))
+    panel = fill_panel(empty_panel(model_ids, first, last), recent, with_sales=True)
+    return History(panel, aligned_stores(stores, version.stores), "data", not_in_model)
 
 
 def horizon_covariates(history: Panel, horizon: int) -> Panel:
@@ -169,6 +191,7 @@ def run_batch(
         "rows": len(forecast.store),
         "stores": int(has_history.sum()),
         "stores_without_history": history.panel.store_ids[~has_history].tolist(),
+        "stores_not_in_model": history.not_in_model.tolist(),
         "horizon_days": horizon,
         "origin": str(origin),
         "first_date": str(origin + DAY),
