@@ -1,4 +1,4 @@
-"""Command line: ``python -m training {train,backtest,eda} ...``; ``--help`` on each command."""
+"""Command line: ``python -m training {train,backtest,eda,diagnose,publish} ...``; ``--help`` on each."""
 
 import argparse
 import json
@@ -40,6 +40,13 @@ def _eda(args: argparse.Namespace) -> None:
     print(build_report(config.data_dir(args.data_dir), Path(args.out), Path(args.future) if args.future else None))
 
 
+def _diagnose(args: argparse.Namespace) -> None:
+    from .data import load_dataset
+    from .diagnostics.report import build_report
+
+    print(build_report(load_dataset(config.data_dir(args.data_dir)).panel, Path(args.out)))
+
+
 def _publish(args: argparse.Namespace) -> None:
     from .publish import publish_version
 
@@ -76,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     eda.add_argument("--out", default="reports/eda", help="output folder for index.html")
     eda.add_argument("--future", help="optional test.csv-shaped file of future days (question 2)")
     eda.set_defaults(run=_eda)
+
+    diagnose = commands.add_parser("diagnose", help="write the time-series diagnostics report (Markdown + PNG)")
+    diagnose.add_argument("--data-dir", help=data_help)
+    diagnose.add_argument("--out", default="reports/diagnostics", help="output folder for index.md and figures")
+    diagnose.set_defaults(run=_diagnose)
 
     publish = commands.add_parser("publish", help="upload a model version to S3, then point latest.json at it")
     publish.add_argument("--bucket", required=True)
