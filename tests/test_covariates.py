@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from rossmann_core.calendar import DAY, weekday
+from rossmann_core.covariate_fit import previous_year_same_week
 from rossmann_core.covariates import (
     COVARIATES,
     CovariateOverrides,
     apply_overrides,
     assume_covariates,
     fit_covariates,
-    previous_year_same_week,
 )
 from rossmann_core.holiday_calendars import calendar_names, holiday_codes, school_flags
 from rossmann_core.panel import empty_panel
@@ -62,6 +62,24 @@ def test_history_of_a_year_reproduces_the_next_42_days_exactly() -> None:
         np.testing.assert_array_equal(getattr(assumed, name), getattr(actual, name), err_msg=name)
     assert np.isnan(assumed.sales).all()
     assert assumed.state_holiday[0, int((np.datetime64("2015-08-15") - origin) / DAY) - 1] == 1
+
+
+def test_a_store_open_on_one_holiday_last_year_is_assumed_open_on_it_again() -> None:
+    # GIVEN a Bavarian store that closes on holidays but opened on Corpus Christi 2014
+    full = generated_panel("2014-01-01", "2015-12-31")
+    is_open = full.open.copy()
+    is_open[0, full.day_index(np.datetime64("2014-06-19"))] = 1
+    origin = np.datetime64("2015-05-20")
+    model = fit_covariates(replace(full, open=is_open).window(origin - 371 * DAY, origin))
+    # WHEN the weeks with Whit Monday and Corpus Christi 2015 are assumed
+    assumed = assume_covariates(model, origin + DAY, origin + 42 * DAY)
+
+    def day(text: str) -> int:
+        return int((np.datetime64(text) - origin) / DAY) - 1
+
+    # THEN it opens on Corpus Christi only; the other Corpus Christi store (HE) stays closed
+    assert assumed.open[0, day("2015-06-04")] == 1 and assumed.open[0, day("2015-05-25")] == 0
+    assert assumed.open[STATES.index("HE"), day("2015-06-04")] == 0
 
 
 def test_promo_follows_the_cycle_for_two_weeks_then_last_years_calendar() -> None:

@@ -2,15 +2,16 @@
 
 :func:`fit_covariates` learns, from a history panel (e.g. a model version's last 372 days):
 
-- **Open**: each store's open share per weekday (state holidays left out) and whether it closes on
-  state holidays.
+- **Open**: each store's open share per weekday (state holidays left out), whether it closes on
+  state holidays, and what it did on each named holiday last time (many Saxon stores open on
+  Corpus Christi, a holiday only in some of Saxony's communities, while closing on the others).
 - **Promo**: the chain-wide promo series (majority of stores per day), its cycle length (the lag
   of best self-agreement, 14 days in Rossmann's data), the days a cycle is on counted from a run
   start (Mon-Fri), and the phase from the last run start in the history. The cycle is assumed for
   the first PROMO_CYCLE_DAYS after the history; later days copy the chain's promo of the same ISO
   week and weekday last year: Rossmann shifts the cycle's phase every few months (double promo
   weeks, none at Christmas), and last year's calendar tracks those shifts better (real data, 52
-  weekly origins: weekday agreement 83 % in week 1 and 52 % in week 6 for the cycle alone, 71 %
+  weekly origins: weekday agreement 83 % in week 1 and 52 % in week 6 for the cycle alone, 73 %
   from week 3 on for last year's weeks).
 - **StateHoliday**: each store's federal state, as the ``holidays`` calendar that best matches its
   StateHoliday history, then its SchoolHoliday history (see :mod:`.holiday_calendars`).
@@ -22,21 +23,25 @@
 caller's values win and records which values were given.
 """
 
-import datetime as dt
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .calendar import DAY, as_days, weekday
-from .holiday_calendars import calendar_matrix, calendar_names, holiday_codes, school_flags, school_matrix
+from .covariate_fit import (
+    chain_promo,
+    fit_calendars,
+    fit_holiday_open,
+    fit_open,
+    fit_promo,
+    fit_school_weekends,
+    previous_year_same_week,
+)
+from .holiday_calendars import calendar_names, holiday_codes, holiday_names, school_flags
 from .panel import UNKNOWN, Panel, empty_panel
 
 COVARIATES = ("open", "promo", "state_holiday", "school_holiday")
 """Panel fields a caller can give per store and day; the last axis of ``given`` arrays."""
-PROFILE_DAYS = 364
-"""The open profile uses the last 52 weeks of the history."""
-PROMO_PERIODS = range(7, 36)
-"""Candidate promo cycle lengths, days."""
 PROMO_CYCLE_DAYS = 14
 """Days after the history for which the learned cycle, not last year's calendar, gives Promo."""
 
@@ -46,6 +51,8 @@ class CovariateModel:
     """What :func:`fit_covariates` learned; per-store arrays follow ``store_ids`` (n_stores,).
 
     ``open_weekday`` bool (n_stores, 7), Monday first; ``closes_on_holidays`` bool;
+    ``holiday_open`` maps a holiday name to Open int8 (n_stores,) on its last Mon-Sat occurrence in
+    the history for stores whose calendar has it (-1 unknown);
     ``calendar`` index into :func:`calendar_names`, ``calendar_mismatches`` and ``school_mismatches``
     the history days whose StateHoliday / SchoolHoliday flag it gets wrong, ``calendar_ties`` how
     many other calendars fit exactly as well; ``school_weekends`` whether the store marks the
@@ -57,6 +64,7 @@ class CovariateModel:
     history: Panel
     open_weekday: np.ndarray
     closes_on_holidays: np.ndarray
+    holiday_open: dict[str, np.ndarray]
     calendar: np.ndarray
     calendar_mismatches: np.ndarray
     school_mismatches: np.ndarray
@@ -96,112 +104,18 @@ class CovariateOverrides:
     values: dict[str, np.ndarray]
 
 
-def _fit_open(history: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """(open_weekday, closes_on_holidays) from the last PROFILE_DAYS days."""
-    recent = history.window(history.dates[-1] - (PROFILE_DAYS - 1) * DAY, history.dates[-1])
-    known = recent.open >= 0
-    holiday = recent.state_holiday > 0
-    ordinary = known & ~holiday
-    opened = (recent.open == 1) & ordinary
-    dow = weekday(recent.dates)
-    share = np.stack([opened[:, dow == d].sum(1) / np.maximum(ordinary[:, dow == d].sum(1), 1) for d in range(7)], 1)
-    seen = np.stack([ordinary[:, dow == d].any(1) for d in range(7)], 1)
-    chain = share.sum(0) / np.maximum(seen.sum(0), 1)
-    open_weekday = np.where(seen, share, chain) >= 0.5
-    holiday_known = known & holiday & (dow < 6)
-    closed_share = ((recent.open == 0) & holiday_known).sum(1) / np.maximum(holiday_known.sum(1), 1)
-    return open_weekday, np.where(holiday_known.any(1), closed_share >= 0.5, True)
-
-
-def _mismatches(observed: np.ndarray, known: np.ndarray, candidate: np.ndarray) -> np.ndarray:
-    """Days each candidate (n_candidates, n_days) of 0/1 disagrees with each store's known 0/1 values."""
-    observed, known = observed * known, known.astype(np.float64)
-    return np.rint(observed.sum(1)[:, None] - 2 * observed @ candidate.T + known @ candidate.T).astype(np.int64)
-
-
-def _fit_calendars(history: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(calendar, its StateHoliday mismatching days, its SchoolHoliday ones, equally good calendars) per store.
-
-    Calendars are ranked by StateHoliday mismatches, then SchoolHoliday mismatches on weekdays the
-    package covers (stores differ in marking weekends), then by more holidays: a tie usually means
-    the days that tell calendars apart are missing from the store's history (e.g. Assumption Day in
-    a closed period).
-    """
-    codes = calendar_matrix(history.dates)
-    state = _mismatches(
-        (history.state_holiday > 0).astype(np.float64), history.state_holiday >= 0, (codes > 0).astype(np.float64)
-    )
-    school_codes = school_matrix(history.dates)
-    comparable = (history.school_holiday >= 0) & (school_codes >= 0).all(0) & (weekday(history.dates) < 5)
-    school = _mismatches(
-        (history.school_holiday == 1).astype(np.float64), comparable, (school_codes == 1).astype(np.float64)
-    )
-    n = history.n_days + 1
-    score = (state * n + school) * n - (codes > 0).sum(1)
-    best = score.argmin(1)
-    rows = np.arange(len(best))
-    ties = ((state == state[rows, best][:, None]) & (school == school[rows, best][:, None])).sum(1) - 1
-    return best, state[rows, best], school[rows, best], ties
-
-
-def _fit_school_weekends(history: Panel, calendar: np.ndarray) -> np.ndarray:
-    """Whether each store marks the weekends inside its state's school holidays, bool (n_stores,)."""
-    weekend = weekday(history.dates) >= 5
-    published = school_matrix(history.dates[weekend])[calendar] == 1
-    seen = published & (history.school_holiday[:, weekend] >= 0)
-    marked = seen & (history.school_holiday[:, weekend] == 1)
-    return 2 * marked.sum(1) > np.maximum(seen.sum(1), 1)
-
-
-def chain_promo(history: Panel) -> np.ndarray:
-    """Chain-wide promo per day: 1 where most stores with a known value run it, -1 if none known; (n_days,)."""
-    known = (history.promo >= 0).sum(0)
-    on = (history.promo == 1).sum(0)
-    return np.where(known > 0, (2 * on > known).astype(np.int8), UNKNOWN).astype(np.int8)
-
-
-def _fit_promo(history: Panel) -> tuple[int, np.ndarray, np.datetime64]:
-    """(period, days on after a run start, last run start) of the chain-wide promo cycle."""
-    chain = chain_promo(history)
-    best_period, best_agreement = PROMO_PERIODS[0], -1.0
-    for period in PROMO_PERIODS:
-        both = (chain[period:] >= 0) & (chain[:-period] >= 0)
-        agreement = float((chain[period:] == chain[:-period])[both].mean()) if both.any() else 0.0
-        if agreement > best_agreement + 1e-9:
-            best_period, best_agreement = period, agreement
-    starts = np.flatnonzero((chain[1:] == 1) & (chain[:-1] == 0)) + 1
-    if starts.size == 0:
-        return best_period, np.zeros(best_period, dtype=bool), history.dates[-1]
-    offsets = starts[:, None] + np.arange(best_period)
-    inside = offsets < len(chain)
-    values = np.where(inside, chain[np.minimum(offsets, len(chain) - 1)], UNKNOWN)
-    promo_on = 2 * (values == 1).sum(0) > (values >= 0).sum(0)
-    return best_period, promo_on, history.dates[starts[-1]]
-
-
 def fit_covariates(history: Panel) -> CovariateModel:
     """Learn the covariate patterns of every store in ``history`` (at least a few weeks of days)."""
-    open_weekday, closes_on_holidays = _fit_open(history)
-    calendar, mismatches, school_mismatches, ties = _fit_calendars(history)
-    period, promo_on, anchor = _fit_promo(history)
+    open_weekday, closes_on_holidays = fit_open(history)
+    calendar, mismatches, school_mismatches, ties = fit_calendars(history)
+    period, promo_on, anchor = fit_promo(history)
     return CovariateModel(
         history=history, open_weekday=open_weekday, closes_on_holidays=closes_on_holidays,
+        holiday_open=fit_holiday_open(history, calendar),
         calendar=calendar, calendar_mismatches=mismatches, school_mismatches=school_mismatches, calendar_ties=ties,
-        school_weekends=_fit_school_weekends(history, calendar),
+        school_weekends=fit_school_weekends(history, calendar),
         promo_period=period, promo_on=promo_on, promo_anchor=anchor, chain_promo=chain_promo(history),
     )
-
-
-def previous_year_same_week(dates: np.ndarray) -> np.ndarray:
-    """The day with the same ISO weekday in the same ISO week (week 52 for 53) of the previous ISO year."""
-    out = []
-    for day in as_days(dates).astype(dt.date):
-        iso_year, week, iso_weekday = day.isocalendar()
-        try:
-            out.append(dt.date.fromisocalendar(iso_year - 1, week, iso_weekday))
-        except ValueError:
-            out.append(dt.date.fromisocalendar(iso_year - 1, week - 1, iso_weekday))
-    return np.array(out, dtype="datetime64[D]").reshape(np.shape(dates))
 
 
 def _last_year_school(model: CovariateModel, dates: np.ndarray) -> np.ndarray:
@@ -250,10 +164,24 @@ def _promo(model: CovariateModel, dates: np.ndarray) -> np.ndarray:
 
 
 def _assumed_open(model: CovariateModel, rows: np.ndarray, dates: np.ndarray, state_holiday: np.ndarray) -> np.ndarray:
-    """Open int8 (len(rows), n_days): the weekday profile, closed on holidays where the store closes."""
+    """Open int8 (len(rows), n_days): the weekday profile; on a state holiday, what the store did on
+    that holiday last time, else closed where the store closes on holidays."""
     by_weekday = model.open_weekday[rows][:, weekday(dates)]
-    closed_for_holiday = (state_holiday > 0) & model.closes_on_holidays[rows, None]
-    return (by_weekday & ~closed_for_holiday).astype(np.int8)
+    holiday = state_holiday > 0
+    is_open = by_weekday & ~(holiday & model.closes_on_holidays[rows, None])
+    names = calendar_names()
+    calendars = model.calendar[rows]
+    for group in np.unique(calendars):
+        in_group = np.flatnonzero(calendars == group)
+        day_names = holiday_names(names[group], dates)
+        for day in np.flatnonzero(day_names != ""):
+            habit = model.holiday_open.get(day_names[day])
+            if habit is None:
+                continue
+            seen = habit[rows[in_group]]
+            use = (seen >= 0) & holiday[in_group, day]
+            is_open[in_group[use], day] = (seen[use] == 1) & by_weekday[in_group[use], day]
+    return is_open.astype(np.int8)
 
 
 def model_rows(model: CovariateModel, store_ids: np.ndarray) -> np.ndarray:

@@ -31,12 +31,33 @@ def calendar_names() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _holiday_days(name: str, year_number: int) -> np.ndarray:
-    """Sorted datetime64[D] holidays of calendar ``name`` in one year."""
+def _holidays(name: str, year_number: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted datetime64[D] days, their holiday names) of calendar ``name`` in one year."""
     state, catholic, _ = name.partition(CATHOLIC_SUFFIX)
     categories = ("public", "catholic") if catholic else ("public",)
     days = holidays.Germany(subdiv=state, years=year_number, categories=categories)
-    return np.array(sorted(days), dtype="datetime64[D]")
+    ordered = sorted(days.items())
+    return (np.array([d for d, _ in ordered], dtype="datetime64[D]"),
+            np.array([n for _, n in ordered], dtype=object))
+
+
+def _holiday_days(name: str, year_number: int) -> np.ndarray:
+    return _holidays(name, year_number)[0]
+
+
+def holiday_names(name: str, dates: np.ndarray) -> np.ndarray:
+    """Name of calendar ``name``'s holiday on each date, "" on other days; object array like ``dates``."""
+    dates = as_days(dates)
+    years = year(dates)
+    names = np.full(dates.shape, "", dtype=object)
+    for y in np.unique(years):
+        days, labels = _holidays(name, int(y))
+        if len(days) == 0:
+            continue
+        position = np.clip(np.searchsorted(days, dates), 0, len(days) - 1)
+        hit = (years == y) & (days[position] == dates)
+        names[hit] = labels[position[hit]]
+    return names
 
 
 def holiday_codes(name: str, dates: np.ndarray) -> np.ndarray:
