@@ -55,9 +55,9 @@ def child(runs: int) -> dict:
 def parent(args: argparse.Namespace) -> dict:
     import boto3
 
-    from stack.local import REGION, aws_env, wait_for_http
-    from stack.publish import publish, resolve_version_dir
-    from stack.template import bucket_names, load_template
+    from scripts.stack.local import REGION, aws_env, wait_for_http
+    from scripts.stack.publish import publish, resolve_version_dir
+    from scripts.stack.template import bucket_names, load_template
     from training.config import data_dir
 
     data = data_dir(args.data_dir)

@@ -9,4 +9,4 @@ scripts/setup_sam.sh
 python312=$(scripts/find_python312.sh)
 PATH="$(dirname "$python312"):$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-eu-central-1} \
   .venv-sam/bin/sam build --build-dir "$BUILD_DIR" --template-file template.yaml
-.venv/bin/python -m stack.package --build-dir "$BUILD_DIR" --function ApiFunction --limit-mb 150
+.venv/bin/python -m scripts.stack.package --build-dir "$BUILD_DIR" --function ApiFunction --limit-mb 150

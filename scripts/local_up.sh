@@ -3,4 +3,4 @@
 # Options: --data-dir D --model-dir M --moto-port P --api-port P --state-dir S (see README "Local emulation").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m stack.local up "$@"
+exec .venv/bin/python -m scripts.stack.local up "$@"

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stack.package import MB, package_bytes, tree_bytes
+from scripts.stack.package import MB, package_bytes, tree_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 PLATFORM_ARGS = [

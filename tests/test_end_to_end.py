@@ -13,7 +13,7 @@ import pytest
 
 from conftest import TINY_FOREST
 from rossmann_core.batch_output import read_committed
-from stack.template import REPO_ROOT, bucket_names, load_template
+from scripts.stack.template import REPO_ROOT, bucket_names, load_template
 from synthetic import SyntheticData
 from training.data import Dataset
 from training.train import train_model

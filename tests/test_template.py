@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from stack.template import REPO_ROOT, TEMPLATE, bucket_names, load_template, resources_of_type
+from scripts.stack.template import REPO_ROOT, TEMPLATE, bucket_names, load_template, resources_of_type
 
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 CFN_LINT = REPO_ROOT / ".venv" / "bin" / "cfn-lint"

@@ -1,4 +1,4 @@
-"""Local emulation of the stack on 127.0.0.1, no Docker: ``python -m stack.local up|down``.
+"""Local emulation of the stack on 127.0.0.1, no Docker: ``python -m scripts.stack.local up|down``.
 
 ``up``: an S3-API server (moto) in the background, the buckets of ``template.yaml`` (names read from
 its parameter defaults), ``train.csv``/``store.csv`` uploaded to the data bucket, a trained model
@@ -198,7 +198,7 @@ def _up(config: LocalConfig) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     from training.config import data_dir
 
-    parser = argparse.ArgumentParser(prog="python -m stack.local", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack.local", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCAL_STATE_DIR", REPO_ROOT / ".local")))

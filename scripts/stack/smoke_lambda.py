@@ -1,6 +1,6 @@
 """Smoke test of the ``sam build`` output on Lambda's Python (3.12), standard library only.
 
-Run by that interpreter in isolated mode (``python3.12 -I stack/smoke_lambda.py BUILD_DIR MODELS``):
+Run by that interpreter in isolated mode (``python3.12 -I scripts/stack/smoke_lambda.py BUILD_DIR MODELS``):
 puts the built function folders and layers on ``sys.path`` in Lambda's order (``/var/task`` then
 ``/opt/python``), imports both handlers, and sends the API handler genuine HTTP API (payload 2.0)
 events for ``/health`` and ``POST /forecasts`` served from the local model registry ``MODELS``.
@@ -36,7 +36,7 @@ class Context:
 
 
 def main(build_dir: Path, models: Path) -> dict:
-    layers = [build_dir / "RuntimeLayer" / "python", Path(__file__).resolve().parent.parent / "layers/core/python"]
+    layers = [build_dir / "RuntimeLayer" / "python", Path(__file__).resolve().parents[2] / "layers/core/python"]
     sys.path[:0] = [str(build_dir / "ApiFunction"), *map(str, layers)]
     os.environ.update(MODEL_REGISTRY=str(models), MODEL_CACHE_DIR=str(build_dir / ".smoke-cache"))
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Size check of the ``sam build`` output: a function plus its layers, unzipped, against a budget.
 
-``python -m stack.package --build-dir .aws-sam/build --function ApiFunction --limit-mb 150`` prints
+``python -m scripts.stack.package --build-dir .aws-sam/build --function ApiFunction --limit-mb 150`` prints
 the breakdown by folder and by top-level package and exits 1 when the total exceeds the limit
 (Lambda's hard limit is 250 MB; the budget leaves room for a growing model runtime).
 """
@@ -52,7 +52,7 @@ def report(build_dir: Path, function: str, limit_mb: float, top: int = 12) -> bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stack.package", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack.package", description=__doc__)
     parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
     parser.add_argument("--function", default="ApiFunction")
     parser.add_argument("--limit-mb", type=float, default=150.0)

@@ -1,0 +1,1 @@
+"""Developer scripts; ``scripts.stack`` holds the local-emulation and packaging tools."""
