@@ -40,6 +40,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def servable() -> Servable:
+    """The loaded model (loaded on first use); 503 with the reason when it cannot be served."""
     try:
         return model_state.get_servable()
     except model_state.ModelUnavailableError as error:
@@ -50,6 +51,7 @@ ServableDep = Annotated[Servable, Depends(servable)]
 
 
 def unprocessable(loc: tuple[str | int, ...], reason: str) -> HTTPException:
+    """A 422 shaped like FastAPI's own validation errors."""
     return HTTPException(422, detail=[{"loc": list(loc), "msg": reason, "type": "value_error"}])
 
 
