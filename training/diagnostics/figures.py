@@ -22,10 +22,15 @@ def _save(fig: plt.Figure, path: Path) -> str:
 
 
 def rolling_mean(values: np.ndarray, days: int) -> np.ndarray:
-    """Trailing mean over ``days`` days, NaN until the window is full."""
-    cumsum = np.concatenate([[0.0], np.cumsum(values)])
+    """Trailing mean of the finite values over ``days`` days; NaN until the window is full or where
+    fewer than a quarter of its days are finite."""
+    known = np.isfinite(values)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(known, values, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(known)])
     out = np.full(values.shape, np.nan)
-    out[days - 1 :] = (cumsum[days:] - cumsum[:-days]) / days
+    window_count = counts[days:] - counts[:-days]
+    enough = window_count >= days / 4
+    out[days - 1 :] = np.where(enough, (sums[days:] - sums[:-days]) / np.maximum(window_count, 1), np.nan)
     return out
 
 
@@ -43,8 +48,7 @@ def store_series(series: Series, rows: dict[str, int], out_dir: Path) -> str:
     fig, axes = plt.subplots(len(rows), 1, figsize=(11, 2.3 * len(rows)), sharex=True)
     for ax, (label, row) in zip(np.atleast_1d(axes), rows.items()):
         ax.plot(series.dates, series.store_log[row], ".", ms=1.5, color="0.5")
-        ax.plot(series.dates, rolling_mean(np.nan_to_num(series.store_log[row], nan=np.nanmean(
-            series.store_log[row])), 28), lw=1.2)
+        ax.plot(series.dates, rolling_mean(series.store_log[row], 28), lw=1.2, label="28-day mean")
         ax.set(title=f"Store {series.store_ids[row]} ({label}): log sales on open days", ylabel="log euros")
     return _save(fig, out_dir / "store_series.png")
 

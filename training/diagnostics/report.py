@@ -150,7 +150,7 @@ def section_autocorr(f: Findings, figs: dict[str, str]) -> list[str]:
     return [
         "## 3. ACF and PACF",
         f"![acf]({figs['acf']})",
-        f"- Chain sales (all days): ACF peaks at lags {_lags(f.chain_acf, peak_lags(f.chain_acf, wide))}; "
+        f"- Chain sales (all days): ACF peaks at lags {_lags(f.chain_acf, peak_lags(f.chain_acf, wide, top=6))}; "
         f"PACF strongest at lags {_lags(f.chain_pacf, significant_lags(f.chain_pacf, wide))} "
         f"(95 % band ±{wide:.2f}).",
         f"- Chain log sales (trading days): lag 7 {f.chain_log_acf[7]:+.2f}, lag 14 {f.chain_log_acf[14]:+.2f}, "
@@ -169,7 +169,9 @@ def section_decision(f: Findings) -> list[str]:
     log_shares = f.store_shares["log"]
     diff_shares = f.store_shares["log, first difference"]
     resid_shares = f.store_shares["log minus weekday x promo mean"]
-    cycle = [lag for lag in (7, 14) if lag in peak_lags(f.chain_acf, band(f.n_chain))]
+    wide = band(f.n_chain)
+    pointed = set(peak_lags(f.chain_acf, wide, top=6)) | set(significant_lags(f.chain_pacf, wide))
+    cycle = [lag for lag in (7, 14) if lag in pointed]
     weeks = DEFAULT_LSTM.lookback_weeks
     spread_verdict = (
         "grows with its level in euros, not in log" if abs(f.spread["log"]) < abs(f.spread["raw"])
