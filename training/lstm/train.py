@@ -93,6 +93,7 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
     parity = export.parity(onnx_model, model, calib_feed)
     entry = manifest_entry(settings, scaler, calib_feed, epochs, parity, fit_seconds, len(calib_data[1]))
     calibration_log = serve_calibration(onnx_model, entry, history, stores, calib_origin)
+    entry["total_seconds"] = round(time.perf_counter() - started, 1)
     log.info("LSTM: %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE (uncorrected) %.4f",
              len(epochs), fit_seconds, len(onnx_model) / 1e6, parity, log_rmspe(calib, calibration_log))
     return LstmResult(onnx_model, entry, calibration_log)
@@ -112,7 +113,10 @@ def manifest_entry(
     settings: LstmSettings, scaler: SequenceScaler, feed: dict[str, np.ndarray], epochs: list[dict[str, float]],
     parity: float, fit_seconds: float, n_calibration: int,
 ) -> dict[str, Any]:
-    """Everything serving needs besides the ONNX file, plus how the model was trained."""
+    """Everything serving needs besides the ONNX file, plus how the model was trained.
+
+    ``train_seconds`` is the Keras fit; ``total_seconds`` (added by the caller) also counts building the
+    windows, the export and the calibration forecast."""
     best = min(epochs, key=lambda e: e["val_rmspe"])
     return {
         "file": LSTM_FILE,

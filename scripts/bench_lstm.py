@@ -1,0 +1,69 @@
+"""Benchmark the exported LSTM: file size, input building and onnxruntime inference for all stores.
+
+Usage: .venv/bin/python scripts/bench_lstm.py [--registry artifacts/models] [--version V] [--repeats 50]
+Prints the figures as JSON; targets: lstm.onnx <= 10 MB, inference for all 1,115 stores x 42 days
+<= 100 ms. Serving has no future covariates here, so every horizon day is read as open.
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rossmann_core.lstm import SequenceScaler
+from rossmann_core.model_version import load_version
+from rossmann_core.panel import attach_covariates, empty_panel
+from rossmann_core.registry import latest_version
+from rossmann_core.sequences import HORIZON, OUTPUT_NAME, SequenceBuilder
+
+
+def timed(function, repeats: int) -> list[float]:
+    """Seconds of ``repeats`` calls after one warm-up call."""
+    function()
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--registry", default="artifacts/models")
+    parser.add_argument("--version")
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: its own choice)")
+    args = parser.parse_args()
+    directory = Path(args.registry) / (args.version or latest_version(args.registry))
+    version = load_version(directory, threads=args.threads)
+    entry = version.manifest["models"]["lstm"]
+    history = version.history
+    last = history.dates[-1]
+    panel = attach_covariates(history, empty_panel(history.store_ids, last + 1, last + HORIZON))
+    stores = np.arange(len(history.store_ids))
+    origins = np.full(len(stores), history.n_days - 1)
+    builder = SequenceBuilder(panel, version.stores, entry["lookback_weeks"])
+    scaler = SequenceScaler.from_manifest(entry["scaler"])
+    session = version.sessions["lstm"]
+    feed = scaler.feed(builder.build(stores, origins))
+    inference = timed(lambda: session.run([OUTPUT_NAME], feed), args.repeats)
+    inputs = timed(lambda: scaler.feed(builder.build(stores, origins)), max(3, args.repeats // 10))
+    one_store = {name: array[:1] for name, array in feed.items()}
+    single = timed(lambda: session.run([OUTPUT_NAME], one_store), args.repeats)
+    print(json.dumps({
+        "version": version.version,
+        "lstm_onnx_mb": round((directory / entry["file"]).stat().st_size / 1e6, 2),
+        "stores": len(stores),
+        "input_build_seconds_median": round(float(np.median(inputs)), 3),
+        "onnx_inference_ms_median": round(1e3 * float(np.median(inference)), 1),
+        "onnx_inference_ms_p90": round(1e3 * float(np.quantile(inference, 0.9)), 1),
+        "one_store_inference_ms_median": round(1e3 * float(np.median(single)), 2),
+        "onnx_parity_max_abs_diff": entry["onnx_parity_max_abs_diff"],
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
