@@ -22,13 +22,13 @@ longest being last year's Easter-aligned day (up to 385 days back) and the 29 da
 
 @dataclass(frozen=True)
 class ForestSettings:
-    """Random Forest hyper-parameters (chosen on the calibration window, see docs/benchmarks.md)."""
+    """Random Forest hyper-parameters: accuracy vs. size and cold start, see docs/benchmarks.md."""
 
-    n_estimators: int = 40
+    n_estimators: int = 24
     max_features: float = 0.5
     min_samples_leaf: int = 4
     max_samples: float = 0.5
-    max_leaf_nodes: int | None = 30_000
+    max_leaf_nodes: int | None = 20_000
     n_jobs: int = 2
     random_state: int = 0
 
