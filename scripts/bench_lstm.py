@@ -45,7 +45,7 @@ def main() -> None:
     panel = attach_covariates(history, empty_panel(history.store_ids, last + 1, last + HORIZON))
     stores = np.arange(len(history.store_ids))
     origins = np.full(len(stores), history.n_days - 1)
-    builder = SequenceBuilder(panel, version.stores, entry["lookback_weeks"])
+    builder = SequenceBuilder(panel, version.stores, entry["lookback_weeks"], np.asarray(entry["embedding_store_ids"]))
     scaler = SequenceScaler.from_manifest(entry["scaler"])
     session = version.sessions["lstm"]
     feed = scaler.feed(builder.build(stores, origins))

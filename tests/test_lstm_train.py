@@ -4,6 +4,7 @@ One ensemble backtest (RF + LSTM in one version, 1 epoch) backs every test of th
 """
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ import pytest
 from conftest import TINY_FOREST
 from rossmann_core.forecast import forecast_panel
 from rossmann_core.model_version import ModelVersion, load_version
-from rossmann_core.panel import attach_covariates
+from rossmann_core.panel import PANEL_FIELDS, attach_covariates
 from rossmann_core.sequences import FUTURE_CHANNELS, HORIZON, INPUT_NAMES, STATIC_FEATURES
+from rossmann_core.serving import take_stores
 from training.backtest import run_backtest
 from training.config import LstmSettings
 from training.data import Dataset
@@ -43,8 +45,12 @@ def version(version_dir: Path) -> ModelVersion:
 
 
 def serving_panel(version: ModelVersion, dataset: Dataset):
+    """The version's history + the real covariates of the next HORIZON days, for the version's stores."""
     last = version.history.dates[-1]
-    return attach_covariates(version.history, dataset.panel.window(last + 1, last + HORIZON))
+    future = dataset.panel.window(last + 1, last + HORIZON)
+    rows = dataset.stores.index_of(version.history.store_ids)
+    future = replace(future, store_ids=future.store_ids[rows], **{f: getattr(future, f)[rows] for f in PANEL_FIELDS})
+    return attach_covariates(version.history, future)
 
 
 def test_one_version_holds_rf_lstm_and_their_blend(version_dir: Path, version: ModelVersion) -> None:
@@ -93,6 +99,18 @@ def test_a_shorter_horizon_is_the_start_of_the_long_one(version: ModelVersion, s
     np.testing.assert_allclose(week.sales, full.sales[full.lead_days <= 7], rtol=1e-6)
     with pytest.raises(ValueError, match="at most 42 days"):
         forecast_panel(version, panel, origin, HORIZON + 1, model="lstm")
+
+
+def test_a_store_subset_keeps_each_store_s_embedding(version: ModelVersion, synthetic_dataset: Dataset) -> None:
+    # GIVEN the version restricted to stores 3, 6 and 7 (as the API does for a request)
+    rows = np.array([2, 5, 6])
+    subset = take_stores(version, rows)
+    origin = version.history.n_days - 1
+    whole = forecast_panel(version, serving_panel(version, synthetic_dataset), origin, HORIZON, model="lstm")
+    part = forecast_panel(subset, serving_panel(subset, synthetic_dataset), origin, HORIZON, model="lstm")
+    # THEN their forecasts equal those of the whole-version forecast
+    np.testing.assert_array_equal(part.store, whole.store[np.isin(whole.store, [3, 6, 7])])
+    np.testing.assert_allclose(part.sales, whole.sales[np.isin(whole.store, [3, 6, 7])], rtol=1e-6)
 
 
 def test_backtest_of_the_ensemble_reports_its_members(backtest: tuple[dict[str, Any], Path]) -> None:

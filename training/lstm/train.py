@@ -91,7 +91,7 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
 
     onnx_model = export.to_onnx(model)
     parity = export.parity(onnx_model, model, calib_feed)
-    entry = manifest_entry(settings, scaler, calib_feed, epochs, parity, fit_seconds, len(calib_data[1]))
+    entry = manifest_entry(settings, scaler, calib_feed, epochs, parity, fit_seconds, history.store_ids)
     calibration_log = serve_calibration(onnx_model, entry, history, stores, calib_origin)
     entry["total_seconds"] = round(time.perf_counter() - started, 1)
     log.info("LSTM: %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE (uncorrected) %.4f",
@@ -111,7 +111,7 @@ def serve_calibration(
 
 def manifest_entry(
     settings: LstmSettings, scaler: SequenceScaler, feed: dict[str, np.ndarray], epochs: list[dict[str, float]],
-    parity: float, fit_seconds: float, n_calibration: int,
+    parity: float, fit_seconds: float, store_ids: np.ndarray,
 ) -> dict[str, Any]:
     """Everything serving needs besides the ONNX file, plus how the model was trained.
 
@@ -134,7 +134,7 @@ def manifest_entry(
         "settings": {**asdict(settings), "lstm_units": list(settings.lstm_units)},
         "epochs": epochs,
         "best_epoch": best["epoch"],
-        "calibration_windows": n_calibration,
+        "embedding_store_ids": store_ids.tolist(),
         "onnx_parity_max_abs_diff": parity,
         "train_seconds": round(fit_seconds, 1),
     }

@@ -109,7 +109,7 @@ def predict_log_sales(
     session: Session, entry: dict[str, Any], panel: Panel, stores: StoreTable, store_rows: np.ndarray, origin: int
 ) -> np.ndarray:
     """Uncorrected log sales of days origin+1..origin+HORIZON, float64 (len(store_rows), HORIZON)."""
-    builder = SequenceBuilder(panel, stores, entry["lookback_weeks"])
+    builder = SequenceBuilder(panel, stores, entry["lookback_weeks"], np.asarray(entry["embedding_store_ids"]))
     inputs = builder.build(store_rows, np.full(len(store_rows), origin))
     scaler = SequenceScaler.from_manifest(entry["scaler"])
     output = session.run([OUTPUT_NAME], scaler.feed(inputs))[0]

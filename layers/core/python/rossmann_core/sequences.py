@@ -62,7 +62,7 @@ class SequenceInputs:
     """Unscaled inputs of n windows; float32 unless noted, NaN where a sales value is unknown.
 
     ``past`` (n, lookback_days, len(PAST_CHANNELS)), ``future`` (n, HORIZON, len(FUTURE_CHANNELS)),
-    ``static`` (n, len(STATIC_FEATURES)), ``store`` int32 (n, 1) panel store rows (embedding index),
+    ``static`` (n, len(STATIC_FEATURES)), ``store`` int32 (n, 1) the store's row in the embedding,
     ``base`` float64 (n, HORIZON): log sales base of each target day, what the deviations add to.
     """
 
@@ -87,15 +87,25 @@ def masked_mean(values: np.ndarray, mask: np.ndarray, axis: int = -1) -> np.ndar
 class SequenceBuilder:
     """Builds :class:`SequenceInputs` for (store row, origin day index) pairs of one panel.
 
-    ``panel.store_ids`` must equal ``stores.store_id``; the store row is also the embedding index.
+    ``panel.store_ids`` must equal ``stores.store_id``. ``embedding_store_ids`` (sorted) are the store
+    ids in the order of the model's embedding rows (the training panel's stores; default this panel's),
+    so a panel holding only some stores still feeds each store its own embedding row.
     """
 
-    def __init__(self, panel: Panel, stores: StoreTable, lookback_weeks: int) -> None:
+    def __init__(
+        self, panel: Panel, stores: StoreTable, lookback_weeks: int, embedding_store_ids: np.ndarray | None = None
+    ) -> None:
         if not np.array_equal(panel.store_ids, stores.store_id):
             raise ValueError("panel and store table must hold the same stores in the same order")
         self.panel = panel
         self.stores = stores
         self.lookback_days = 7 * lookback_weeks
+        ids = panel.store_ids if embedding_store_ids is None else np.asarray(embedding_store_ids)
+        position = np.clip(np.searchsorted(ids, panel.store_ids), 0, len(ids) - 1)
+        unknown = panel.store_ids[ids[position] != panel.store_ids]
+        if unknown.size:
+            raise ValueError(f"stores {unknown[:5].tolist()} were not in the LSTM's training data")
+        self.embedding_row = position.astype(np.int32)
 
     def _gather(self, name: str, store: np.ndarray, days: np.ndarray) -> np.ndarray:
         """``panel.<name>[store, days]`` for (n, m) day indices; unknown outside the panel."""
@@ -141,7 +151,7 @@ class SequenceBuilder:
             past=past.astype(np.float32),
             future=future.astype(np.float32),
             static=static.astype(np.float32),
-            store=store.astype(np.int32)[:, None],
+            store=self.embedding_row[store][:, None],
             base=base[:, lookback:],
         )
 
