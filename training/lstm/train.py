@@ -31,7 +31,7 @@ from . import export
 from .fit import configure_tensorflow, fit
 from .model import build_model, compile_model
 from .scaling import fit_scaler
-from .windows import Windows, all_stores, build_windows, subset, trainable, training_origins
+from .windows import CHUNK_WINDOWS, Windows, all_stores, build_windows, subset, training_origins
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,16 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
     n_stores = len(history.store_ids)
     calib_origin = history.n_days - 1 - HORIZON
     origins = training_origins(calib_origin, builder.lookback_days, settings.origin_stride_days)
-    windows = build_windows(builder, *all_stores(n_stores, origins))
-    train = subset(windows, trainable(windows, settings.min_known_share))
+    train = build_windows(builder, *all_stores(n_stores, origins), settings.min_known_share)
     calib = build_windows(builder, *all_stores(n_stores, np.array([calib_origin])))
     scaler = fit_scaler(train.inputs)
-    train_data = (scaler.feed(train.inputs), scaler.scale_target(train.target))
+    train_data = (feed_in_chunks(scaler, train), scaler.scale_target(train.target))
     calib_feed = scaler.feed(calib.inputs)
     calib_data = (calib_feed, scaler.scale_target(calib.target))
-    log.info("LSTM windows: %d training (%d origins from %s, %d dropped), %d calibration; %.1f s",
-             len(train), len(origins), history.dates[origins[0]], len(windows) - len(train), len(calib),
-             time.perf_counter() - started)
-    del windows, train
+    log.info("LSTM windows: %d training (%d origins from %s, %d without enough history dropped), "
+             "%d calibration; %.1f s", len(train), len(origins), history.dates[origins[0]],
+             len(origins) * n_stores - len(train), len(calib), time.perf_counter() - started)
+    del train
 
     model = compile_model(build_model(
         settings.lookback_weeks, calib_feed["past"].shape[-1], len(FUTURE_CHANNELS), len(STATIC_FEATURES),
@@ -97,6 +96,13 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
     log.info("LSTM: %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE (uncorrected) %.4f",
              len(epochs), fit_seconds, len(onnx_model) / 1e6, parity, log_rmspe(calib, calibration_log))
     return LstmResult(onnx_model, entry, calibration_log)
+
+
+def feed_in_chunks(scaler: SequenceScaler, windows: Windows) -> dict[str, np.ndarray]:
+    """``scaler.feed`` of all windows, computed chunk by chunk to bound the temporaries."""
+    parts = [scaler.feed(subset(windows, slice(lo, lo + CHUNK_WINDOWS)).inputs)
+             for lo in range(0, len(windows), CHUNK_WINDOWS)]
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def serve_calibration(

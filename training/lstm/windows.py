@@ -43,13 +43,17 @@ def targets(builder: SequenceBuilder, store: np.ndarray, origin: np.ndarray, bas
     return (builder.log_sales(store, days) - base).astype(np.float32)
 
 
-def build_windows(builder: SequenceBuilder, store: np.ndarray, origin: np.ndarray) -> Windows:
-    """Inputs and targets of every (store row, origin) pair, built in chunks."""
+def build_windows(
+    builder: SequenceBuilder, store: np.ndarray, origin: np.ndarray, min_known_share: float | None = None
+) -> Windows:
+    """Inputs and targets of the (store row, origin) pairs, built in chunks; with ``min_known_share``
+    only the :func:`trainable` windows are kept (filtered chunk by chunk to bound memory)."""
     parts = []
     for lo in range(0, len(store), CHUNK_WINDOWS):
         s, o = store[lo : lo + CHUNK_WINDOWS], origin[lo : lo + CHUNK_WINDOWS]
         inputs = builder.build(s, o)
-        parts.append(Windows(inputs, targets(builder, s, o, inputs.base), o))
+        part = Windows(inputs, targets(builder, s, o, inputs.base), o)
+        parts.append(part if min_known_share is None else subset(part, trainable(part, min_known_share)))
     inputs = SequenceInputs(**{
         name: np.concatenate([getattr(p.inputs, name) for p in parts]) for name in SequenceInputs.__dataclass_fields__
     })
@@ -67,7 +71,8 @@ def trainable(windows: Windows, min_known_share: float) -> np.ndarray:
     return (known_share >= min_known_share) & np.isfinite(windows.target).any(axis=1)
 
 
-def subset(windows: Windows, keep: np.ndarray) -> Windows:
+def subset(windows: Windows, keep: np.ndarray | slice) -> Windows:
+    """The windows selected by a mask, index array or slice."""
     inputs = SequenceInputs(**{
         name: getattr(windows.inputs, name)[keep] for name in SequenceInputs.__dataclass_fields__
     })
