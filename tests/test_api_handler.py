@@ -122,3 +122,23 @@ print(json.dumps({{"status": response["statusCode"],
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     # THEN none of the training stack was imported
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"status": 200, "heavy": []}
+
+
+def test_the_model_starts_loading_at_import_when_settings_are_present(synthetic_version_dir: Path) -> None:
+    # GIVEN a new interpreter with the registry set, as in Lambda's init phase
+    script = f"""
+import sys, threading
+sys.path.insert(0, {str(REPO / "functions" / "api")!r})
+import app
+from forecast_api import model_state
+for thread in threading.enumerate():
+    if thread.name == "model-preload":
+        thread.join()
+print(model_state.loaded_version())
+"""
+    env = {**os.environ, "MODEL_REGISTRY": str(synthetic_version_dir.parent)}
+    env.pop("MODEL_VERSION", None)
+    # WHEN it only imports the handler (no request)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    # THEN the model version is already in memory
+    assert result.stdout.strip().splitlines()[-1] == synthetic_version_dir.name

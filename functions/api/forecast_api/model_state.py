@@ -5,6 +5,7 @@ manifest) is logged once per attempt and raised as :class:`ModelUnavailableError
 the next request tries again.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -68,6 +69,25 @@ def get_servable() -> Servable:
             if _servable is None:
                 _servable = _load()
     return _servable
+
+
+def preload() -> None:
+    """Start loading the model in a background thread when the settings are complete.
+
+    Called at import, during Lambda's init phase: onnxruntime releases the GIL while it builds the
+    forest, so the load overlaps the web framework's imports. A failure is logged by the thread and
+    the first request tries again and answers 503 with the reason.
+    """
+    try:
+        serving_settings()
+    except SettingsError:
+        return
+
+    def load() -> None:
+        with contextlib.suppress(ModelUnavailableError):
+            get_servable()
+
+    threading.Thread(target=load, name="model-preload", daemon=True).start()
 
 
 def loaded_version() -> str | None:
