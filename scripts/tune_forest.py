@@ -13,9 +13,10 @@ import time
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.features import FeatureBuilder
 from rossmann_core.panel import attach_covariates
-from training.config import HORIZON_DAYS, ForestSettings, data_dir
+from training.config import ForestSettings, data_dir
 from training.data import load_dataset
 from training.forest import fit_forest, predict_log_sales
 from training.metrics import rmspe, rmspe_correction

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.errors import DataValidationError
 
 from . import config
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = commands.add_parser("backtest", help="train up to a cutoff and score the next days")
     backtest.add_argument("--data-dir", help=data_help)
     backtest.add_argument("--cutoff", required=True, help="last training day, YYYY-MM-DD")
-    backtest.add_argument("--horizon", type=int, default=config.HORIZON_DAYS)
+    backtest.add_argument("--horizon", type=int, default=HORIZON_DAYS)
     backtest.add_argument("--model", default="rf", choices=["rf", "lstm", "ensemble"],
                           help="ensemble trains both and also reports each member's scores")
     backtest.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))

@@ -9,8 +9,6 @@ DATA_DIR_ENV = "ROSSMANN_DATA_DIR"
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "rossmann"
 DEFAULT_ARTIFACTS_DIR = REPO_ROOT / "artifacts"
 
-HORIZON_DAYS = 42
-"""Forecast horizon: six weeks."""
 MIN_HISTORY_DAYS = 112
 """A training origin needs at least this many days of history before it."""
 INTERVAL_LEVEL = 0.90

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from .config import HORIZON_DAYS, INTERVAL_LEVEL
+from rossmann_core import HORIZON_DAYS
+
+from .config import INTERVAL_LEVEL
 
 
 def lead_week_quantiles(

@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.features import FEATURE_NAMES, FeatureBuilder
 from rossmann_core.model_version import STATE_FILE
 from rossmann_core.panel import Panel
 
 from . import importance
 from .calibration import calibrate, fit_blend
-from .config import DEFAULT_FOREST, DEFAULT_LSTM, HORIZON_DAYS, STATE_HISTORY_DAYS, ForestSettings, LstmSettings
+from .config import DEFAULT_FOREST, DEFAULT_LSTM, STATE_HISTORY_DAYS, ForestSettings, LstmSettings
 from .data import Dataset
 from .export import forest_to_onnx, git_commit, new_version_name, state_bytes, write_version
 from .forest import fit_forest, predict_log_sales

@@ -7,9 +7,10 @@ only the history a real forecast made at its origin would see.
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.panel import Panel
 
-from .config import HORIZON_DAYS, MIN_HISTORY_DAYS
+from .config import MIN_HISTORY_DAYS
 
 
 def scorable(panel: Panel, store: np.ndarray, day: np.ndarray) -> np.ndarray:

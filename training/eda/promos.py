@@ -5,12 +5,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.daily_csv import DailyRows
 
 from .frame import WEEKDAYS, EdaFrame
 from .lifts import Z_95, rank_corr, store_lifts
 
-HORIZON_DAYS = 42
 PROMO_SHARE = "promo (of open store-days)"
 TIMELINE_DAYS = 112
 """History days shown before the horizon in the promo timeline."""

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MAX_HORIZON_DAYS = 42
+from rossmann_core import HORIZON_DAYS
+
+MAX_HORIZON_DAYS = HORIZON_DAYS
 MAX_STORES = 2_000
 MAX_OVERRIDES = 50_000
 MAX_STORE_ID = 1_000_000

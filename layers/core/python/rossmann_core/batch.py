@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import batch_output
+from . import HORIZON_DAYS, batch_output
 from .calendar import DAY
 from .covariates import assume_covariates, fit_covariates
 from .daily_csv import HISTORY_COLUMNS, parse_daily_bytes
@@ -36,7 +36,6 @@ from .stores import StoreTable, parse_store_text
 
 log = logging.getLogger(__name__)
 
-HORIZON_DAYS = 42
 HISTORY_FILE = "train.csv"
 STORE_FILE = "store.csv"
 

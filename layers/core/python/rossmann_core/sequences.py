@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import calendar
+from . import HORIZON_DAYS, calendar
 from .features import calendar_features, event_distances
 from .history import origin_stats
 from .panel import UNKNOWN, Panel
 from .stores import ASSORTMENTS, STORE_TYPES, StoreTable
 
-HORIZON = 42
+HORIZON = HORIZON_DAYS
 """Target days per window, all output at once."""
 YEAR_DAYS = 364
 """Last year's same weekday."""

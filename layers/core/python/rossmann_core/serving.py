@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from . import HORIZON_DAYS
 from .calendar import DAY
 from .covariates import CovariateModel, CovariateOverrides, apply_overrides, assume_covariates, fit_covariates
 from .features import FEATURE_NAMES
@@ -18,7 +19,7 @@ from .model_version import ModelVersion
 from .panel import PANEL_FIELDS, Panel, attach_covariates
 from .stores import StoreTable
 
-DEFAULT_HORIZON_DAYS = 42
+DEFAULT_HORIZON_DAYS = HORIZON_DAYS
 
 
 class ForecastRequestError(ValueError):
