@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
+from sklearn.pipeline import Pipeline
 
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.features import FEATURE_NAMES, FeatureBuilder
+from rossmann_core.forecast import FEATURES_INPUT
 from rossmann_core.model_version import STATE_FILE
 from rossmann_core.panel import Panel
 
@@ -42,12 +45,10 @@ def history_until(dataset: Dataset, cutoff: np.datetime64 | None) -> Panel:
     return dataset.panel.window(dataset.panel.start, last)
 
 
-def onnx_parity(onnx_model: bytes, pipeline, features: np.ndarray) -> float:
+def onnx_parity(onnx_model: bytes, pipeline: Pipeline, features: np.ndarray) -> float:
     """Max |onnxruntime - scikit-learn| of the forest's raw output on ``features``."""
-    import onnxruntime as ort
-
     session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
-    onnx_out = session.run(None, {"features": features})[0].reshape(-1)
+    onnx_out = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
     return float(np.max(np.abs(onnx_out - pipeline.predict(features))))
 
 
