@@ -54,6 +54,16 @@ def _publish(args: argparse.Namespace) -> None:
     print(publish_version(Path(args.artifacts), args.bucket, args.prefix, args.version))
 
 
+def _predict(args: argparse.Namespace) -> None:
+    from rossmann_core.registry import load_from_registry
+
+    from .predict import write_forecasts
+
+    registry = str(Path(args.artifacts) / "models")
+    version = load_from_registry(registry, args.version, Path(args.artifacts) / "cache")
+    print(write_forecasts(version, Path(args.future), args.model or version.best_model, Path(args.out)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -96,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR), help="folder holding models/")
     publish.add_argument("--version", help="version to publish (default: the local latest.json)")
     publish.set_defaults(run=_publish)
+
+    predict = commands.add_parser("predict", help="forecast the days of a test.csv-shaped file with a model version")
+    predict.add_argument("--future", required=True, help="Kaggle test.csv-shaped file of days to forecast")
+    predict.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR), help="folder holding models/")
+    predict.add_argument("--version", help="model version (default: models/latest.json)")
+    predict.add_argument("--model", help="rf, lstm or ensemble (default: the best by calibration RMSPE)")
+    predict.add_argument("--out", required=True, help="CSV to write: Store, Date, Open, Sales, Lower, Upper")
+    predict.set_defaults(run=_predict)
     return parser
 
 

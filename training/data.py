@@ -3,14 +3,14 @@
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rossmann_core.daily_csv import DailyRows, read_future_csv, read_history_csv
+from rossmann_core.daily_csv import DailyRows, read_history_csv
 from rossmann_core.errors import DataValidationError
-from rossmann_core.panel import Panel, fill_panel, panel_from_history
+from rossmann_core.panel import Panel, panel_from_history
 from rossmann_core.stores import StoreTable, read_store_csv
 
 log = logging.getLogger(__name__)
@@ -75,17 +75,3 @@ def load_dataset(data_dir: Path) -> Dataset:
         file_sha256={TRAIN_FILE: sha256_of(train_path), STORE_FILE: sha256_of(store_path)},
     )
 
-
-def add_future_days(panel: Panel, future_path: Path) -> Panel:
-    """Extend ``panel`` with the known-future covariates of a ``test.csv``-shaped file.
-
-    Empty Open fields are read as open (Kaggle's convention) and counted in the log.
-    """
-    future = read_future_csv(str(future_path))
-    unknown_open = int((future.open == -1).sum())
-    if unknown_open:
-        log.warning("%s: %d rows with empty Open, assumed open", future_path, unknown_open)
-    future = replace(future, open=np.where(future.open == -1, 1, future.open).astype(np.int8))
-    end = max(future.date.max(), panel.dates[-1])
-    extended = panel.window(panel.start, end)
-    return fill_panel(extended, future, with_sales=False)

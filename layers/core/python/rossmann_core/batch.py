@@ -15,7 +15,6 @@ are listed in the summary, not forecast.
 
 import hashlib
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -82,12 +81,6 @@ def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
     if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
         return np.datetime64(str(event["time"])[:10], "D")
     raise BatchError("expected an EventBridge scheduled event or {\"run_date\": \"YYYY-MM-DD\"}")
-
-
-def default_model(version: ModelVersion) -> str:
-    """The version's model with the lowest calibration RMSPE (the API's default too)."""
-    models = version.manifest["models"]
-    return min(models, key=lambda name: models[name].get("metrics", {}).get("calibration_rmspe", math.inf))
 
 
 def read_object(client: Any, bucket: str, key: str) -> bytes:
@@ -173,7 +166,7 @@ def run_batch(
     panel = attach_covariates(history.panel, horizon_covariates(history.panel, horizon))
     mark = lap("covariates", mark)
     has_history = np.isfinite(history.panel.sales).any(axis=1)
-    model = default_model(version)
+    model = version.best_model
     forecast = forecast_panel(
         replace(version, stores=history.stores), panel, origin=history.panel.n_days - 1, horizon=horizon,
         model=model, store_rows=np.flatnonzero(has_history),

@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ class ModelVersion:
     @property
     def models(self) -> tuple[str, ...]:
         return tuple(self.manifest["models"])
+
+    @property
+    def best_model(self) -> str:
+        """The model with the lowest calibration (validation) RMSPE: the default everywhere."""
+        models = self.manifest["models"]
+        return min(models, key=lambda name: models[name].get("metrics", {}).get("calibration_rmspe", math.inf))
 
 
 def read_verified(directory: Path, manifest: dict[str, Any], name: str) -> bytes:

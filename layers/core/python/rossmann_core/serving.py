@@ -5,7 +5,6 @@ history, built once per container. :func:`forecast_stores` answers one request; 
 requested stores only (every feature is per store), so one store costs far less than all of them.
 """
 
-import math
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -58,8 +57,7 @@ class Servable:
     @property
     def default_model(self) -> str:
         """The model with the lowest calibration (validation) RMSPE."""
-        models = self.version.manifest["models"]
-        return min(models, key=lambda name: models[name].get("metrics", {}).get("calibration_rmspe", math.inf))
+        return self.version.best_model
 
 
 class IncompatibleModelError(RuntimeError):
