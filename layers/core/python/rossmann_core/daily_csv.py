@@ -78,16 +78,6 @@ def read_future_csv(path: str) -> DailyRows:
         return parse_daily_bytes(stream.read(), path, FUTURE_COLUMNS)
 
 
-def parse_daily_text(text: str, source: str, columns: tuple[str, ...]) -> DailyRows:
-    """Parse CSV text already in memory."""
-    return parse_daily_bytes(text.encode("utf-8"), source, columns)
-
-
-def parse_daily_csv(stream: TextIO, source: str, columns: tuple[str, ...]) -> DailyRows:
-    """Parse and validate a daily CSV stream whose header holds at least ``columns``."""
-    return parse_daily_text(stream.read(), source, columns)
-
-
 def parse_daily_bytes(data: bytes, source: str, columns: tuple[str, ...]) -> DailyRows:
     """Parse and validate UTF-8 CSV bytes (e.g. an S3 object body) whose header holds ``columns``."""
     started = time.perf_counter()
