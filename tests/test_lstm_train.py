@@ -4,7 +4,6 @@ One ensemble backtest (RF + LSTM in one version, 1 epoch) backs every test of th
 """
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from conftest import TINY_FOREST
 from rossmann_core.forecast import forecast_panel
 from rossmann_core.model_version import ModelVersion, load_version
-from rossmann_core.panel import PANEL_FIELDS, attach_covariates
+from rossmann_core.panel import attach_covariates
 from rossmann_core.sequences import FUTURE_CHANNELS, HORIZON, INPUT_NAMES, STATIC_FEATURES
 from rossmann_core.serving import take_stores
 from training.backtest import run_backtest
@@ -49,7 +48,7 @@ def serving_panel(version: ModelVersion, dataset: Dataset):
     last = version.history.dates[-1]
     future = dataset.panel.window(last + 1, last + HORIZON)
     rows = dataset.stores.index_of(version.history.store_ids)
-    future = replace(future, store_ids=future.store_ids[rows], **{f: getattr(future, f)[rows] for f in PANEL_FIELDS})
+    future = future.take_stores(rows)
     return attach_covariates(version.history, future)
 
 

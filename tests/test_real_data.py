@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rossmann_core.panel import PANEL_FIELDS
-from rossmann_core.stores import StoreTable
 from training.backtest import run_backtest
 from training.config import ForestSettings
 from training.data import Dataset, load_dataset
@@ -24,13 +22,7 @@ def real(real_data_dir: Path) -> Dataset:
 
 def subset(dataset: Dataset, store_ids: np.ndarray) -> Dataset:
     rows = dataset.stores.index_of(store_ids)
-    stores = StoreTable(**{name: getattr(dataset.stores, name)[rows] for name in StoreTable.__dataclass_fields__})
-    panel = replace(
-        dataset.panel,
-        store_ids=dataset.panel.store_ids[rows],
-        **{name: getattr(dataset.panel, name)[rows] for name in PANEL_FIELDS},
-    )
-    return replace(dataset, panel=panel, stores=stores)
+    return replace(dataset, panel=dataset.panel.take_stores(rows), stores=dataset.stores.take(rows))
 
 
 def test_real_files_match_their_checksums_and_known_quirks(real: Dataset, real_data_dir: Path) -> None:

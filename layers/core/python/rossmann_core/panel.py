@@ -62,6 +62,12 @@ class Panel:
             arrays[name] = out
         return replace(self, start=np.datetime64(first, "D"), **arrays)
 
+    def take_stores(self, rows: np.ndarray) -> "Panel":
+        """The panel restricted to store ``rows`` (integer positions or a boolean mask)."""
+        return replace(
+            self, store_ids=self.store_ids[rows], **{name: getattr(self, name)[rows] for name in PANEL_FIELDS}
+        )
+
     def with_sales_hidden_after(self, origin: np.datetime64) -> "Panel":
         """A copy whose sales after ``origin`` are unknown (covariates are kept)."""
         sales = self.sales.copy()

@@ -15,8 +15,7 @@ from .covariates import CovariateModel, CovariateOverrides, apply_overrides, ass
 from .features import FEATURE_NAMES
 from .forecast import Forecast, forecast_panel
 from .model_version import ModelVersion
-from .panel import PANEL_FIELDS, Panel, attach_covariates
-from .stores import StoreTable
+from .panel import Panel, attach_covariates
 
 DEFAULT_HORIZON_DAYS = HORIZON_DAYS
 
@@ -93,12 +92,7 @@ class StoreForecasts:
 
 def take_stores(version: ModelVersion, rows: np.ndarray) -> ModelVersion:
     """The version restricted to store ``rows`` (sessions shared, arrays copied)."""
-    history = version.history
-    panel = replace(
-        history, store_ids=history.store_ids[rows], **{name: getattr(history, name)[rows] for name in PANEL_FIELDS}
-    )
-    stores = StoreTable(**{f.name: getattr(version.stores, f.name)[rows] for f in fields(StoreTable)})
-    return replace(version, history=panel, stores=stores)
+    return replace(version, history=version.history.take_stores(rows), stores=version.stores.take(rows))
 
 
 def _check_overrides(

@@ -47,6 +47,10 @@ class StoreTable:
         pos = np.clip(pos, 0, len(self.store_id) - 1)
         return np.where(self.store_id[pos] == store_ids, pos, -1)
 
+    def take(self, rows: np.ndarray) -> "StoreTable":
+        """The table restricted to store ``rows`` (integer positions or a boolean mask)."""
+        return StoreTable(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
+
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Plain arrays keyed by field name, for ``np.savez``."""
         return {f"store_{name}": getattr(self, name) for name in self.__dataclass_fields__}
