@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rossmann_core.forecast import forecast_panel
-from rossmann_core.lstm import SequenceScaler
-from rossmann_core.model_version import load_version
-from rossmann_core.panel import attach_covariates, empty_panel
-from rossmann_core.registry import latest_version
-from rossmann_core.sequences import HORIZON, OUTPUT_NAME, SequenceBuilder
-from rossmann_core.serving import take_stores
+from rossmann_core.data.panel import attach_covariates, empty_panel
+from rossmann_core.features.sequences import HORIZON, OUTPUT_NAME, SequenceBuilder
+from rossmann_core.models.forecast import forecast_panel
+from rossmann_core.models.lstm_runtime import SequenceScaler
+from rossmann_core.models.registry import latest_version
+from rossmann_core.models.version import load_version
+from rossmann_core.serving.servable import take_stores
 
 
 def timed(function, repeats: int) -> list[float]:

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from rossmann_core.features import FeatureBuilder
-from rossmann_core.forecast import FEATURES_INPUT, horizon_rows
-from rossmann_core.model_version import load_version
-from rossmann_core.panel import attach_covariates, empty_panel
-from rossmann_core.registry import latest_version
+from rossmann_core.data.panel import attach_covariates, empty_panel
+from rossmann_core.features.tabular import FeatureBuilder
+from rossmann_core.models.forecast import FEATURES_INPUT, horizon_rows
+from rossmann_core.models.registry import latest_version
+from rossmann_core.models.version import load_version
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ from collections import Counter
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.calendar import DAY, weekday
-from rossmann_core.covariates import COVARIATES, assume_covariates, fit_covariates
+from rossmann_core.covariates.assume import COVARIATES, assume_covariates, fit_covariates
+from rossmann_core.data.dates import DAY, weekday
 from training.config import STATE_HISTORY_DAYS, data_dir
 from training.data import load_dataset
 

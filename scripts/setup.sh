@@ -16,4 +16,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
 fi
 # The shared layer package and the training package are importable from the repo, no install step.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-printf '%s\n%s\n' "$PWD/layers/core/python" "$PWD" > "$site/rossmann.pth"
+printf "%s\n" "$PWD/layers/core/python" "$PWD" "$PWD/functions/api" "$PWD/functions/batch" > "$site/rossmann.pth"

@@ -14,8 +14,8 @@ import time
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.features import FeatureBuilder
-from rossmann_core.panel import attach_covariates
+from rossmann_core.data.panel import attach_covariates
+from rossmann_core.features.tabular import FeatureBuilder
 from training.config import ForestSettings, data_dir
 from training.data import load_dataset
 from training.forest import fit_forest, predict_log_sales

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from forecast_api import model_state
-from rossmann_core.settings import MODEL_CACHE_DIR_ENV, MODEL_REGISTRY_ENV, MODEL_VERSION_ENV
+from rossmann_core.serving.settings import MODEL_CACHE_DIR_ENV, MODEL_REGISTRY_ENV, MODEL_VERSION_ENV
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 

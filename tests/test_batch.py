@@ -15,10 +15,10 @@ from moto.server import ThreadedMotoServer
 
 from conftest import TINY_FOREST
 from functions.batch.app import handler
-from rossmann_core import batch_handler
-from rossmann_core.batch import history_for
-from rossmann_core.batch_output import CSV_COLUMNS, read_committed
-from rossmann_core.model_version import load_version
+from nightly_batch import handler as batch_handler
+from nightly_batch.output import CSV_COLUMNS, read_committed
+from nightly_batch.run import history_for
+from rossmann_core.models.version import load_version
 from synthetic import SyntheticData
 from training.data import Dataset
 from training.train import train_model

@@ -6,17 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rossmann_core.calendar import DAY, weekday
-from rossmann_core.covariate_fit import previous_year_same_week
-from rossmann_core.covariates import (
+from rossmann_core.covariates.assume import (
     COVARIATES,
     CovariateOverrides,
     apply_overrides,
     assume_covariates,
     fit_covariates,
 )
-from rossmann_core.holiday_calendars import calendar_names, holiday_codes, school_flags
-from rossmann_core.panel import empty_panel
+from rossmann_core.covariates.fit import previous_year_same_week
+from rossmann_core.covariates.holiday_calendars import calendar_names, holiday_codes, school_flags
+from rossmann_core.data.dates import DAY, weekday
+from rossmann_core.data.panel import empty_panel
 
 STATES = ("BY+catholic", "NW", "SN+catholic", "BE", "HE")
 """One generated store per calendar; BE's school holidays tell it apart from HB/HH/NI/SH."""

@@ -5,8 +5,8 @@ import io
 import numpy as np
 import pytest
 
-from rossmann_core import csv_fast
-from rossmann_core.daily_csv import (
+from rossmann_core.data import csv_fast
+from rossmann_core.data.daily_csv import (
     _ARRAY_FIELDS,
     HISTORY_COLUMNS,
     _row_values,

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rossmann_core.daily_csv import read_future_csv, read_history_csv
+from rossmann_core.data.daily_csv import read_future_csv, read_history_csv
 from rossmann_core.errors import DataValidationError
 
 HEADER = '"Store","DayOfWeek","Date","Sales","Customers","Open","Promo","StateHoliday","SchoolHoliday"\n'

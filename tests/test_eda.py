@@ -13,7 +13,7 @@ import pytest
 from matplotlib import image
 
 import synthetic
-from rossmann_core.daily_csv import read_future_csv
+from rossmann_core.data.daily_csv import read_future_csv
 from training.__main__ import main
 from training.data import Dataset
 from training.eda.events import dilate, find_runs

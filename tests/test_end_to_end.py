@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from conftest import TINY_FOREST
-from rossmann_core.batch_output import read_committed
+from nightly_batch.output import read_committed
 from scripts.stack.template import REPO_ROOT, bucket_names, load_template
 from synthetic import SyntheticData
 from training.data import Dataset

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from rossmann_core.features import BASELINE_FEATURE, FEATURE_NAMES, FeatureBuilder
-from rossmann_core.panel import Panel
+from rossmann_core.data.panel import Panel
+from rossmann_core.features.tabular import BASELINE_FEATURE, FEATURE_NAMES, FeatureBuilder
 from training.config import STATE_HISTORY_DAYS
 from training.data import Dataset
 

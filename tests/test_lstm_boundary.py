@@ -31,7 +31,7 @@ def test_no_serving_source_imports_tensorflow() -> None:
 def test_the_lstm_serving_modules_load_without_tensorflow() -> None:
     script = (
         "import json, sys\n"
-        "import rossmann_core.forecast, rossmann_core.lstm, rossmann_core.sequences\n"
+        "import rossmann_core.models.forecast, rossmann_core.models.lstm_runtime, rossmann_core.features.sequences\n"
         f"print(json.dumps([m for m in {TRAINING_ONLY!r} if m in sys.modules]))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)

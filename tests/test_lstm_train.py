@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from conftest import TINY_FOREST
-from rossmann_core.forecast import forecast_panel
-from rossmann_core.model_version import ModelVersion, load_version
-from rossmann_core.panel import attach_covariates
-from rossmann_core.sequences import FUTURE_CHANNELS, HORIZON, INPUT_NAMES, STATIC_FEATURES
-from rossmann_core.serving import take_stores
+from rossmann_core.data.panel import attach_covariates
+from rossmann_core.features.sequences import FUTURE_CHANNELS, HORIZON, INPUT_NAMES, STATIC_FEATURES
+from rossmann_core.models.forecast import forecast_panel
+from rossmann_core.models.version import ModelVersion, load_version
+from rossmann_core.serving.servable import take_stores
 from training.backtest import run_backtest
 from training.config import LstmSettings
 from training.data import Dataset

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import TINY_FOREST
 from rossmann_core.errors import DataValidationError
-from rossmann_core.model_version import load_version
+from rossmann_core.models.version import load_version
 from training.data import Dataset
 from training.predict import forecast_future_file, write_forecasts
 from training.train import train_model

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api_support import serve_from
 from functions.api.app import app
-from rossmann_core.model_version import ArtifactIntegrityError
-from rossmann_core.registry import RegistryError, latest_version, list_versions, load_from_registry
+from rossmann_core.models.registry import RegistryError, latest_version, list_versions, load_from_registry
+from rossmann_core.models.version import ArtifactIntegrityError
 from training.publish import publish_version
 
 

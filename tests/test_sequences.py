@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from rossmann_core.lstm import ChannelRange, SequenceScaler
-from rossmann_core.panel import attach_covariates
-from rossmann_core.sequences import (
+from rossmann_core.data.panel import attach_covariates
+from rossmann_core.features.sequences import (
     FUTURE_CHANNELS,
     HORIZON,
     PAST_CHANNELS,
@@ -13,6 +12,7 @@ from rossmann_core.sequences import (
     SequenceBuilder,
     SequenceInputs,
 )
+from rossmann_core.models.lstm_runtime import ChannelRange, SequenceScaler
 from synthetic import GAP_STORE
 from training.config import STATE_HISTORY_DAYS
 from training.data import Dataset

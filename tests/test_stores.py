@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rossmann_core.data.stores import read_store_csv
 from rossmann_core.errors import DataValidationError
-from rossmann_core.stores import read_store_csv
 
 HEADER = (
     "Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,"

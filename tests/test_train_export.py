@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import TINY_FOREST
-from rossmann_core.features import FEATURE_NAMES
-from rossmann_core.forecast import forecast_panel
-from rossmann_core.model_version import ArtifactIntegrityError, load_version
-from rossmann_core.panel import attach_covariates
+from rossmann_core.data.panel import attach_covariates
+from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.forecast import forecast_panel
+from rossmann_core.models.version import ArtifactIntegrityError, load_version
 from training.backtest import run_backtest
 from training.data import Dataset
 from training.train import train_model

@@ -55,7 +55,7 @@ def _publish(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from rossmann_core.registry import load_from_registry
+    from rossmann_core.models.registry import load_from_registry
 
     from .predict import write_forecasts
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from rossmann_core.features import BASELINE_INDEX, FeatureBuilder
-from rossmann_core.forecast import Forecast, forecast_panel, horizon_rows
-from rossmann_core.model_version import ModelVersion, load_version
-from rossmann_core.panel import Panel, attach_covariates
+from rossmann_core.data.panel import Panel, attach_covariates
+from rossmann_core.features.tabular import BASELINE_INDEX, FeatureBuilder
+from rossmann_core.models.forecast import Forecast, forecast_panel, horizon_rows
+from rossmann_core.models.version import ModelVersion, load_version
 
 from .config import DEFAULT_FOREST, DEFAULT_LSTM, ForestSettings, LstmSettings
 from .data import Dataset

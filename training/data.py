@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rossmann_core.daily_csv import DailyRows, read_history_csv
+from rossmann_core.data.daily_csv import DailyRows, read_history_csv
+from rossmann_core.data.panel import Panel, panel_from_history
+from rossmann_core.data.stores import StoreTable, read_store_csv
 from rossmann_core.errors import DataValidationError
-from rossmann_core.panel import Panel, panel_from_history
-from rossmann_core.stores import StoreTable, read_store_csv
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.pipeline import Pipeline
 
-from rossmann_core.forecast import FEATURES_INPUT
-from rossmann_core.model_version import LATEST_FILE, MANIFEST_FILE, sha256_bytes
-from rossmann_core.panel import Panel
-from rossmann_core.stores import StoreTable
+from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
+from rossmann_core.models.forecast import FEATURES_INPUT
+from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, sha256_bytes
 
 from .config import REPO_ROOT
 from .onnx_trees import compact_trees

@@ -13,7 +13,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from rossmann_core.features import BASELINE_INDEX, FEATURE_NAMES
+from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES
 
 from .config import ForestSettings
 

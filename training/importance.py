@@ -5,7 +5,7 @@ import logging
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from rossmann_core.features import FEATURE_NAMES
+from rossmann_core.features.tabular import FEATURE_NAMES
 
 from .forest import predict_log_sales
 from .metrics import rmspe

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.daily_csv import read_future_csv
+from rossmann_core.data.daily_csv import read_future_csv
+from rossmann_core.data.panel import attach_covariates, empty_panel, fill_panel
 from rossmann_core.errors import DataValidationError
-from rossmann_core.forecast import forecast_panel
-from rossmann_core.model_version import ModelVersion
-from rossmann_core.panel import attach_covariates, empty_panel, fill_panel
+from rossmann_core.models.forecast import forecast_panel
+from rossmann_core.models.version import ModelVersion
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from rossmann_core.model_version import LATEST_FILE, MANIFEST_FILE, ArtifactIntegrityError, read_verified
-from rossmann_core.registry import s3_client
+from rossmann_core.models.registry import s3_client
+from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, ArtifactIntegrityError, read_verified
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import onnxruntime as ort
 from sklearn.pipeline import Pipeline
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.features import FEATURE_NAMES, FeatureBuilder
-from rossmann_core.forecast import FEATURES_INPUT
-from rossmann_core.model_version import STATE_FILE
-from rossmann_core.panel import Panel
+from rossmann_core.data.panel import Panel
+from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
+from rossmann_core.models.forecast import FEATURES_INPUT
+from rossmann_core.models.version import STATE_FILE
 
 from . import importance
 from .calibration import calibrate, fit_blend

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.panel import Panel
+from rossmann_core.data.panel import Panel
 
 from .config import MIN_HISTORY_DAYS
 

@@ -1,6 +1,6 @@
 """Forecast API Lambda (SAM: ``CodeUri: functions/api/``, ``Handler: app.handler``), also an ASGI app for uvicorn.
 
-Settings (environment, see ``rossmann_core.settings``): MODEL_REGISTRY (a folder or
+Settings (environment, see ``rossmann_core.serving.settings``): MODEL_REGISTRY (a folder or
 s3://bucket/prefix), optional MODEL_VERSION and MODEL_CACHE_DIR. The model loads on the first
 request (or at import, see below) and stays for the container's life; nothing heavier than numpy
 and onnxruntime is imported.

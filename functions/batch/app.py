@@ -1,4 +1,4 @@
-"""Nightly batch Lambda: forecasts every store 42 days ahead (logic in ``rossmann_core.batch``).
+"""Nightly batch Lambda: forecasts every store 42 days ahead (logic in ``nightly_batch.run``).
 
 Event: an EventBridge scheduled event, or ``{"run_date": "YYYY-MM-DD"}`` by hand. Settings (set by
 template.yaml): DATA_BUCKET, FORECAST_BUCKET, MODEL_REGISTRY, optional MODEL_VERSION.
@@ -7,7 +7,7 @@ template.yaml): DATA_BUCKET, FORECAST_BUCKET, MODEL_REGISTRY, optional MODEL_VER
 import logging
 from typing import Any
 
-from rossmann_core.batch_handler import handle
+from nightly_batch.handler import handle
 
 logging.getLogger().setLevel(logging.INFO)
 

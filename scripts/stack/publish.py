@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rossmann_core.model_version import LATEST_FILE, MANIFEST_FILE
+from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE
 from training.publish import publish_version
 
 from .template import REPO_ROOT

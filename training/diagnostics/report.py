@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rossmann_core.calendar import weekday
-from rossmann_core.panel import Panel
+from rossmann_core.data.dates import weekday
+from rossmann_core.data.panel import Panel
 
 from ..config import DEFAULT_LSTM
 from . import figures

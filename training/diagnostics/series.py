@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rossmann_core.calendar import weekday
-from rossmann_core.panel import Panel
+from rossmann_core.data.dates import weekday
+from rossmann_core.data.panel import Panel
 
 MIN_OPEN_SHARE = 0.5
 """A chain-level log value needs at least this share of the reporting stores open (drops Sundays

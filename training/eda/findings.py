@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rossmann_core.daily_csv import DailyRows
+from rossmann_core.data.daily_csv import DailyRows
 
 from .calendar_effects import HolidayEffects, Seasonality, WeekBehaviour, holiday_effects, seasonality, week_behaviour
 from .competition import CompetitionDistance, CompetitorOpenings, competition_distance, competitor_openings

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rossmann_core.stores import ASSORTMENTS, STORE_TYPES
+from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES
 
 from ..data import Dataset
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.daily_csv import DailyRows
+from rossmann_core.data.daily_csv import DailyRows
 
 from .frame import WEEKDAYS, EdaFrame
 from .lifts import Z_95, rank_corr, store_lifts

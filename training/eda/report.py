@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rossmann_core.daily_csv import read_future_csv
+from rossmann_core.data.daily_csv import read_future_csv
 
 from ..data import load_dataset
 from . import sections_calendar as calendar

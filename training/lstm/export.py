@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rossmann_core.sequences import INPUT_NAMES, OUTPUT_NAME
+from rossmann_core.features.sequences import INPUT_NAMES, OUTPUT_NAME
 
 ONNX_OPSET = 17
 

@@ -1,6 +1,6 @@
 """The Keras model: two stacked LSTM layers over the lookback weeks, a per-day dense head for all 42 days.
 
-Inputs (named, see rossmann_core.sequences.INPUT_NAMES): ``past`` (n, weeks, 7 * past channels),
+Inputs (named, see rossmann_core.features.sequences.INPUT_NAMES): ``past`` (n, weeks, 7 * past channels),
 ``future`` (n, 42, future channels), ``static`` (n, static features), ``store`` int32 (n, 1).
 The encoder state, the static features and the store embedding form a context; the head adds a
 projection of the context to a projection of each target day's inputs and maps every day through
@@ -10,7 +10,7 @@ the same two dense layers, so the 42 outputs (scaled log deviations) come out at
 import keras
 from keras import layers, ops
 
-from rossmann_core.sequences import HORIZON, OUTPUT_NAME
+from rossmann_core.features.sequences import HORIZON, OUTPUT_NAME
 
 from ..config import LstmSettings
 

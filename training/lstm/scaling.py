@@ -8,8 +8,8 @@ range is the [TAIL, 1 - TAIL] quantile range and values beyond it are clipped; e
 
 import numpy as np
 
-from rossmann_core.lstm import ChannelRange, SequenceScaler
-from rossmann_core.sequences import FUTURE_CHANNELS, PAST_CHANNELS, STATIC_FEATURES, SequenceInputs
+from rossmann_core.features.sequences import FUTURE_CHANNELS, PAST_CHANNELS, STATIC_FEATURES, SequenceInputs
+from rossmann_core.models.lstm_runtime import ChannelRange, SequenceScaler
 
 TAIL = 0.001
 MAX_SAMPLE = 2_000_000

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from rossmann_core.lstm import SequenceScaler, predict_log_sales
-from rossmann_core.panel import Panel
-from rossmann_core.sequences import (
+from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
+from rossmann_core.features.sequences import (
     FUTURE_CHANNELS,
     HORIZON,
     INPUT_NAMES,
@@ -23,7 +23,7 @@ from rossmann_core.sequences import (
     STATIC_FEATURES,
     SequenceBuilder,
 )
-from rossmann_core.stores import StoreTable
+from rossmann_core.models.lstm_runtime import SequenceScaler, predict_log_sales
 
 from ..config import LstmSettings
 from ..metrics import rmspe
@@ -108,7 +108,7 @@ def feed_in_chunks(scaler: SequenceScaler, windows: Windows) -> dict[str, np.nda
 def serve_calibration(
     onnx_model: bytes, entry: dict[str, Any], history: Panel, stores: StoreTable, origin: int
 ) -> np.ndarray:
-    """The calibration forecast through onnxruntime and :func:`rossmann_core.lstm.predict_log_sales`."""
+    """The calibration forecast through onnxruntime and :func:`rossmann_core.models.lstm_runtime.predict_log_sales`."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])

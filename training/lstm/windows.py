@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rossmann_core.sequences import HORIZON, STATIC_FEATURES, SequenceBuilder, SequenceInputs
+from rossmann_core.features.sequences import HORIZON, STATIC_FEATURES, SequenceBuilder, SequenceInputs
 
 CHUNK_WINDOWS = 20_000
 """Windows built per call, to bound the float64 temporaries."""

@@ -11,10 +11,10 @@ import threading
 import time
 from typing import Any
 
-from rossmann_core.model_version import MANIFEST_FILE, ArtifactIntegrityError
-from rossmann_core.registry import RegistryError, list_versions, load_from_registry, read_json
-from rossmann_core.serving import IncompatibleModelError, Servable, prepare
-from rossmann_core.settings import ServingSettings, SettingsError, serving_settings
+from rossmann_core.models.registry import RegistryError, list_versions, load_from_registry, read_json
+from rossmann_core.models.version import MANIFEST_FILE, ArtifactIntegrityError
+from rossmann_core.serving.servable import IncompatibleModelError, Servable, prepare
+from rossmann_core.serving.settings import ServingSettings, SettingsError, serving_settings
 
 log = logging.getLogger("forecast_api.model")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from rossmann_core.covariates import COVARIATES
-from rossmann_core.serving import Servable, StoreForecasts
+from rossmann_core.covariates.assume import COVARIATES
+from rossmann_core.serving.servable import Servable, StoreForecasts
 
 STATE_HOLIDAY_LETTERS = np.array(["0", "a", "b", "c"])
 """Kaggle letter of each StateHoliday code 0..3."""

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
-from rossmann_core.covariates import COVARIATES, CovariateOverrides
-from rossmann_core.registry import latest_version
-from rossmann_core.serving import ForecastRequestError, Servable, UnknownStoreError, forecast_stores
+from rossmann_core.covariates.assume import COVARIATES, CovariateOverrides
+from rossmann_core.models.registry import latest_version
+from rossmann_core.serving.servable import ForecastRequestError, Servable, UnknownStoreError, forecast_stores
 
 from . import model_state
 from .responses import STATE_HOLIDAY_CODES, forecast_document, to_json

@@ -1,8 +1,11 @@
-"""Numpy-only core shared by training and the Lambda handlers.
+"""The core shared by training and both Lambda handlers (numpy, onnxruntime and holidays; no pandas,
+scikit-learn or TensorFlow), grouped by concern along the data path:
 
-Modules: ``errors`` (validation errors), ``calendar`` (date arithmetic), ``daily_csv`` (Kaggle
-daily files), ``stores`` (store.csv), ``panel`` (dense store x day arrays), ``history`` (trailing
-statistics up to a forecast origin), ``features`` (the model inputs).
+``data`` (Kaggle files -> dense store x day panel) -> ``features`` (tabular rows for the forest,
+sequences for the LSTM) and ``covariates`` (known-future Open/Promo/holidays assumed from history)
+-> ``models`` (typed manifest, verified versions, registry, forecasts) -> ``serving`` (settings,
+request assembly, model cache shared by the API and the nightly batch). ``errors`` holds the base
+error every domain error derives from.
 """
 
 HORIZON_DAYS = 42

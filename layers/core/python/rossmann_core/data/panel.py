@@ -4,9 +4,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .calendar import DAY
-from .daily_csv import DailyRows
-from .errors import DataValidationError
+from rossmann_core.data.daily_csv import DailyRows
+from rossmann_core.data.dates import DAY
+from rossmann_core.errors import DataValidationError
 
 UNKNOWN = -1
 """Covariate value for a store-day with no row (e.g. the 180 stores missing 2014-07..12)."""

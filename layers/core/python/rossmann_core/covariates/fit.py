@@ -1,16 +1,16 @@
 """Learning the covariate patterns of a history panel; :mod:`.covariates` assumes the future from them.
 
-Each function reads a :class:`~rossmann_core.panel.Panel` (n_stores, n_days) and returns per-store
-or chain-wide arrays; see :class:`~rossmann_core.covariates.CovariateModel` for their meaning.
+Each function reads a :class:`~rossmann_core.data.panel.Panel` (n_stores, n_days) and returns per-store
+or chain-wide arrays; see :class:`~rossmann_core.covariates.assume.CovariateModel` for their meaning.
 """
 
 import datetime as dt
 
 import numpy as np
 
-from .calendar import DAY, as_days, weekday
-from .holiday_calendars import calendar_matrix, calendar_names, holiday_names, school_matrix
-from .panel import UNKNOWN, Panel
+from rossmann_core.covariates.holiday_calendars import calendar_matrix, calendar_names, holiday_names, school_matrix
+from rossmann_core.data.dates import DAY, as_days, weekday
+from rossmann_core.data.panel import UNKNOWN, Panel
 
 PROFILE_DAYS = 364
 """The open profile uses the last 52 weeks of the history."""

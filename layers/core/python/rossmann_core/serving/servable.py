@@ -9,13 +9,19 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from . import HORIZON_DAYS
-from .calendar import DAY
-from .covariates import CovariateModel, CovariateOverrides, apply_overrides, assume_covariates, fit_covariates
-from .features import FEATURE_NAMES
-from .forecast import Forecast, forecast_panel
-from .model_version import ModelVersion
-from .panel import Panel, attach_covariates
+from rossmann_core import HORIZON_DAYS
+from rossmann_core.covariates.assume import (
+    CovariateModel,
+    CovariateOverrides,
+    apply_overrides,
+    assume_covariates,
+    fit_covariates,
+)
+from rossmann_core.data.dates import DAY
+from rossmann_core.data.panel import Panel, attach_covariates
+from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.forecast import Forecast, forecast_panel
+from rossmann_core.models.version import ModelVersion
 
 DEFAULT_HORIZON_DAYS = HORIZON_DAYS
 
@@ -80,7 +86,7 @@ class StoreForecasts:
     """Forecast rows (store-major, days ascending) of ``n_stores`` x ``n_days`` from ``start``.
 
     ``covariates`` holds the values used for those days; ``given`` bool (n_stores, n_days, 4) marks
-    the ones the caller gave (order of :data:`rossmann_core.covariates.COVARIATES`).
+    the ones the caller gave (order of :data:`rossmann_core.covariates.assume.COVARIATES`).
     """
 
     model: str

@@ -2,7 +2,7 @@
 
 A calendar is named by its subdivision (``"BY"``) or, where a state has holidays that only its
 Catholic communities keep (Assumption Day in Bavaria), ``"BY+catholic"``. Codes follow
-:data:`rossmann_core.daily_csv.STATE_HOLIDAY_CODES`: 1 public, 2 Easter (Good Friday, Easter
+:data:`rossmann_core.data.daily_csv.STATE_HOLIDAY_CODES`: 1 public, 2 Easter (Good Friday, Easter
 Sunday and Monday), 3 Christmas (25 and 26 December). School holidays come from the package's
 ``school`` category (KMK calendars, published a few years ahead); years it does not cover are -1.
 """
@@ -12,7 +12,7 @@ from functools import lru_cache
 import holidays
 import numpy as np
 
-from .calendar import as_days, day_of_month, easter_sunday, month, year
+from rossmann_core.data.dates import as_days, day_of_month, easter_sunday, month, year
 
 CATHOLIC_SUFFIX = "+catholic"
 PUBLIC, EASTER, CHRISTMAS = 1, 2, 3

@@ -9,8 +9,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .panel import Panel
-from .sequences import (
+from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
+from rossmann_core.features.sequences import (
     FUTURE_CHANNELS,
     HORIZON,
     OUTPUT_NAME,
@@ -19,7 +20,6 @@ from .sequences import (
     SequenceBuilder,
     SequenceInputs,
 )
-from .stores import StoreTable
 
 TARGET_CHANNEL = "sales_dev"
 """The past channel whose range also scales the target (log sales minus base)."""

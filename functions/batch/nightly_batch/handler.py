@@ -13,11 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .batch import BatchError, BatchSettings, run_batch, run_date_of
-from .batch_output import CommitError
-from .errors import DataValidationError
-from .model_version import ArtifactIntegrityError, ModelVersion, load_version
-from .registry import RegistryError, fetch_version, latest_version
+from nightly_batch.output import CommitError
+from nightly_batch.run import BatchError, BatchSettings, run_batch, run_date_of
+from rossmann_core.errors import DataValidationError
+from rossmann_core.models.registry import RegistryError, fetch_version, latest_version
+from rossmann_core.models.version import ArtifactIntegrityError, ModelVersion, load_version
 
 log = logging.getLogger(__name__)
 

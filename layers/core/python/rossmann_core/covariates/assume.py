@@ -28,8 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .calendar import DAY, as_days, weekday
-from .covariate_fit import (
+from rossmann_core.covariates.fit import (
     chain_promo,
     fit_calendars,
     fit_holiday_open,
@@ -38,8 +37,9 @@ from .covariate_fit import (
     fit_school_weekends,
     previous_year_same_week,
 )
-from .holiday_calendars import calendar_names, holiday_codes, holiday_names, school_flags
-from .panel import UNKNOWN, Panel, empty_panel
+from rossmann_core.covariates.holiday_calendars import calendar_names, holiday_codes, holiday_names, school_flags
+from rossmann_core.data.dates import DAY, as_days, weekday
+from rossmann_core.data.panel import UNKNOWN, Panel, empty_panel
 
 COVARIATES = ("open", "promo", "state_holiday", "school_holiday")
 """Panel fields a caller can give per store and day; the last axis of ``given`` arrays."""

@@ -24,14 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from . import HORIZON_DAYS, batch_output
-from .calendar import DAY
-from .covariates import assume_covariates, fit_covariates
-from .daily_csv import HISTORY_COLUMNS, parse_daily_bytes
-from .forecast import Forecast, forecast_panel
-from .model_version import ModelVersion
-from .panel import Panel, attach_covariates, empty_panel, fill_panel
-from .stores import StoreTable, parse_store_text
+from nightly_batch import output as batch_output
+from rossmann_core import HORIZON_DAYS
+from rossmann_core.covariates.assume import assume_covariates, fit_covariates
+from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
+from rossmann_core.data.dates import DAY
+from rossmann_core.data.panel import Panel, attach_covariates, empty_panel, fill_panel
+from rossmann_core.data.stores import StoreTable, parse_store_text
+from rossmann_core.models.forecast import Forecast, forecast_panel
+from rossmann_core.models.version import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def run_batch(
         "model": model,
         "model_origin": str(version.history.dates[-1]),
         "history_source": history.source,
-        "covariates": "assumed from the history (rossmann_core.covariates)",
+        "covariates": "assumed from the history (rossmann_core.covariates.assume)",
         "data": {"uri": data_uri, "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in raw.items()}},
         "forecasts_sha256": batch_output.sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),

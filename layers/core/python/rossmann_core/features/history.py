@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calendar import weekday
-from .panel import Panel
+from rossmann_core.data.dates import weekday
+from rossmann_core.data.panel import Panel
 
 YEAR_DAYS = 364
 """52 weeks: keeps weekdays aligned when looking a year back."""

@@ -9,7 +9,7 @@ from typing import TextIO
 
 import numpy as np
 
-from .errors import DataValidationError
+from rossmann_core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from .panel import Panel
-from .stores import StoreTable
+from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
 
 log = logging.getLogger(__name__)
 

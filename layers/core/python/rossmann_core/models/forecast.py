@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import lstm
-from .features import BASELINE_INDEX, FEATURE_NAMES, FeatureBuilder
-from .model_version import ModelVersion
-from .panel import Panel
-from .sequences import HORIZON
+from rossmann_core.data.panel import Panel
+from rossmann_core.features.sequences import HORIZON
+from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES, FeatureBuilder
+from rossmann_core.models import lstm_runtime
+from rossmann_core.models.version import ModelVersion
 
 FEATURES_INPUT = "features"
 """Name of the ONNX input of the forest: float32 (n_rows, n_features)."""
@@ -67,7 +67,7 @@ def corrected_log_sales(
     elif kind == "lstm":
         if horizon > HORIZON:
             raise ValueError(f"the LSTM forecasts at most {HORIZON} days, asked for {horizon}")
-        days = lstm.predict_log_sales(version.sessions[model], entry, panel, version.stores, store_rows, origin)
+        days = lstm_runtime.predict_log_sales(version.sessions[model], entry, panel, version.stores, store_rows, origin)
         log_sales = days[:, :horizon].reshape(-1)
     else:
         rows = horizon_rows(panel, origin, horizon, store_rows)

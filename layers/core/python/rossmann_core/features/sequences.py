@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import HORIZON_DAYS, calendar
-from .features import calendar_features, event_distances
-from .history import origin_stats
-from .panel import UNKNOWN, Panel
-from .stores import ASSORTMENTS, STORE_TYPES, StoreTable
+from rossmann_core import HORIZON_DAYS
+from rossmann_core.data.dates import weekday
+from rossmann_core.data.panel import UNKNOWN, Panel
+from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable
+from rossmann_core.features.history import origin_stats
+from rossmann_core.features.tabular import calendar_features, event_distances
 
 HORIZON = HORIZON_DAYS
 """Target days per window, all output at once."""
@@ -138,7 +139,7 @@ class SequenceBuilder:
             "state_holiday": covariates["state_holiday"] > 0,
             "school_holiday": covariates["school_holiday"] == 1,
         }
-        year = self._year_stats(store, origin, calendar.weekday(dates), flags["promo"])
+        year = self._year_stats(store, origin, weekday(dates), flags["promo"])
         base = year["base"]
         logs = self.log_sales(store, days[:, :lookback])
         known = np.isfinite(logs)
@@ -156,16 +157,16 @@ class SequenceBuilder:
         )
 
     def _year_stats(
-        self, store: np.ndarray, origin: np.ndarray, weekday: np.ndarray, promo: np.ndarray
+        self, store: np.ndarray, origin: np.ndarray, weekdays: np.ndarray, promo: np.ndarray
     ) -> dict[str, np.ndarray]:
         """Year-to-origin statistics: ``base`` (n, days) for each window day's weekday and promo,
         ``mean``, ``std`` (n,) of log sales and ``holiday`` (n,), open state holidays' mean minus ``mean``."""
-        out = {"base": np.empty(weekday.shape), **{key: np.empty(len(store)) for key in ("mean", "std", "holiday")}}
+        out = {"base": np.empty(weekdays.shape), **{key: np.empty(len(store)) for key in ("mean", "std", "holiday")}}
         for o in np.unique(origin):
             rows = np.flatnonzero(origin == o)
             stats = origin_stats(self.panel, int(o))
             s = store[rows]
-            out["base"][rows] = stats.dow_promo_mean[s[:, None], weekday[rows], promo[rows].astype(np.int64)]
+            out["base"][rows] = stats.dow_promo_mean[s[:, None], weekdays[rows], promo[rows].astype(np.int64)]
             out["mean"][rows], out["std"][rows] = stats.mean_365[s], stats.std_365[s]
             out["holiday"][rows] = stats.holiday_ratio[s]
         return out
@@ -188,7 +189,7 @@ class SequenceBuilder:
             state_holiday == 2, state_holiday == 3,
             flags["school_holiday"][:, self.lookback_days :],
             (state_holiday > 0) * year["holiday"][:, None],
-            *np.moveaxis(one_hot(calendar.weekday(dates), 7), -1, 0),
+            *np.moveaxis(one_hot(weekday(dates), 7), -1, 0),
             np.broadcast_to(np.arange(1, HORIZON + 1), dates.shape),
             cal["day_of_month"], np.sin(angle), np.cos(angle),
             cal["days_until_christmas"], cal["days_from_easter"],
@@ -203,7 +204,7 @@ class SequenceBuilder:
         promo: np.ndarray, future: np.ndarray, year: dict[str, np.ndarray],
     ) -> np.ndarray:
         """(n, len(STATIC_FEATURES)) float64; deviations are 0 where no valid day backs them."""
-        weekday = calendar.weekday(past_dates)
+        past_weekdays = weekday(past_dates)
         last_year_known = future[..., FUTURE_CHANNELS.index("last_year_known")] > 0
         distance = np.nan_to_num(self.stores.competition_distance[store], nan=NO_COMPETITOR_METRES)
         return np.column_stack([
@@ -213,8 +214,8 @@ class SequenceBuilder:
             masked_mean(dev, known),
             masked_mean(dev[:, -28:], known[:, -28:]),
             known.mean(axis=1),
-            one_hot(calendar.weekday(self.panel.start + origin), 7),
-            *(masked_mean(dev, known & (weekday == d)) for d in range(7)),
+            one_hot(weekday(self.panel.start + origin), 7),
+            *(masked_mean(dev, known & (past_weekdays == d)) for d in range(7)),
             masked_mean(dev, known & promo),
             masked_mean(future[..., FUTURE_CHANNELS.index("last_year_dev")], last_year_known),
             one_hot(self.stores.store_type[store], len(STORE_TYPES)),

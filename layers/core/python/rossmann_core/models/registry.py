@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .model_version import LATEST_FILE, MANIFEST_FILE, ModelVersion, load_version
+from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, ModelVersion, load_version
 
 log = logging.getLogger(__name__)
 

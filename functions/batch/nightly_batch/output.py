@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .forecast import Forecast
+from rossmann_core.models.forecast import Forecast
 
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
 FORECASTS_FILE = "forecasts.csv"

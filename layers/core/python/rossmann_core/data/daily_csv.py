@@ -15,9 +15,9 @@ from typing import TextIO
 
 import numpy as np
 
-from . import csv_fast
-from .calendar import weekday
-from .errors import DataValidationError
+from rossmann_core.data import csv_fast
+from rossmann_core.data.dates import weekday
+from rossmann_core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 

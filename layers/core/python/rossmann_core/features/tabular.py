@@ -7,10 +7,20 @@ sales statistics come from :mod:`.history` and use only days up to the origin.
 
 import numpy as np
 
-from . import calendar
-from .history import YEAR_DAYS, OriginStats, origin_stats
-from .panel import Panel
-from .stores import StoreTable
+from rossmann_core.data.dates import (
+    day_of_month,
+    day_of_year,
+    days_from_nearest_easter,
+    days_until_christmas,
+    iso_week,
+    month,
+    same_day_last_year,
+    weekday,
+    year,
+)
+from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
+from rossmann_core.features.history import YEAR_DAYS, OriginStats, origin_stats
 
 EVENT_CAP_DAYS = 30
 """Distances to events are clipped to this many days."""
@@ -86,31 +96,31 @@ def event_distances(panel: Panel) -> dict[str, np.ndarray]:
 
 def calendar_features(dates: np.ndarray) -> dict[str, np.ndarray]:
     """Calendar inputs of target days, each of shape ``dates.shape``."""
-    day = calendar.day_of_month(dates)
-    dow = calendar.weekday(dates)
+    day = day_of_month(dates)
+    dow = weekday(dates)
     return {
         "day_of_week": dow,
         "weekend": (dow >= 5).astype(np.int64),
         "day_of_month": day,
         "month_part": np.select([day <= 10, day <= 20], [0, 1], 2),
-        "week_of_year": calendar.iso_week(dates),
-        "month": calendar.month(dates),
-        "year": calendar.year(dates),
-        "day_of_year": calendar.day_of_year(dates),
-        "days_until_christmas": np.minimum(calendar.days_until_christmas(dates), 2 * EVENT_CAP_DAYS),
-        "days_from_easter": np.clip(calendar.days_from_nearest_easter(dates), -EASTER_SPAN_DAYS, EASTER_SPAN_DAYS),
+        "week_of_year": iso_week(dates),
+        "month": month(dates),
+        "year": year(dates),
+        "day_of_year": day_of_year(dates),
+        "days_until_christmas": np.minimum(days_until_christmas(dates), 2 * EVENT_CAP_DAYS),
+        "days_from_easter": np.clip(days_from_nearest_easter(dates), -EASTER_SPAN_DAYS, EASTER_SPAN_DAYS),
     }
 
 
 def store_features(stores: StoreTable, store: np.ndarray, dates: np.ndarray) -> dict[str, np.ndarray]:
     """Store metadata as of each target day; ``store`` indexes ``stores``, shape (n,)."""
-    years, months = calendar.year(dates), calendar.month(dates)
+    years, months = year(dates), month(dates)
     competition_months = (years - stores.competition_open_year[store]) * 12 + (
         months - stores.competition_open_month[store]
     )
     since_week = stores.promo2_since_week[store]
     since_year = stores.promo2_since_year[store]
-    promo2_weeks = (years - since_year) * 52 + (calendar.iso_week(dates) - since_week)
+    promo2_weeks = (years - since_year) * 52 + (iso_week(dates) - since_week)
     started = (stores.promo2[store] == 1) & (promo2_weeks >= 0)
     return {
         "store_type": stores.store_type[store],
@@ -130,7 +140,7 @@ def history_features(
     """Sales statistics at ``stats.origin`` for target days ``day`` (panel indices > origin).
 
     ``comparable_day`` holds the panel index of each target day's comparable day last year
-    (:func:`calendar.same_day_last_year`); the shape feature is its log sales minus the mean of
+    (:func:`rossmann_core.data.dates.same_day_last_year`); the shape feature is its log sales minus the mean of
     the SHAPE_WINDOW_DAYS around it, i.e. how that day stood out last year.
     """
     shape = stats.window_mean(store, comparable_day, comparable_day) - stats.window_mean(
@@ -201,7 +211,7 @@ class FeatureBuilder:
         }
         history = {name: np.empty(len(day)) for name in HISTORY_FEATURES}
         dow = columns["day_of_week"]
-        comparable = day + (calendar.same_day_last_year(dates, EASTER_SPAN_DAYS) - dates).astype(np.int64)
+        comparable = day + (same_day_last_year(dates, EASTER_SPAN_DAYS) - dates).astype(np.int64)
         for o in np.unique(origin):
             rows = np.flatnonzero(origin == o)
             part = history_features(

@@ -1,0 +1,1 @@
+"""Known-future covariates (Open, Promo, StateHoliday, SchoolHoliday): learned from history, assumed for the horizon."""

@@ -1,0 +1,1 @@
+"""Model versions: manifest, verified loading, registry, and turning a panel into forecasts."""

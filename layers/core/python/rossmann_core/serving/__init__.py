@@ -1,0 +1,1 @@
+"""What both Lambda handlers share: settings, the model cache, forecast assembly for requests."""
