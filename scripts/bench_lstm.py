@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import attach_covariates, empty_panel
-from rossmann_core.features.sequences import HORIZON, OUTPUT_NAME, SequenceBuilder
+from rossmann_core.features.sequences import OUTPUT_NAME
 from rossmann_core.models.forecast import forecast_panel
-from rossmann_core.models.lstm_runtime import SequenceScaler
 from rossmann_core.models.registry import latest_version
 from rossmann_core.models.version import load_version
 from rossmann_core.serving.servable import take_stores
@@ -43,14 +43,14 @@ def main() -> None:
     args = parser.parse_args()
     directory = Path(args.registry) / (args.version or latest_version(args.registry))
     version = load_version(directory, threads=args.threads)
-    entry = version.manifest["models"]["lstm"]
+    entry = version.manifest.models["lstm"]
     history = version.history
     last = history.dates[-1]
-    panel = attach_covariates(history, empty_panel(history.store_ids, last + 1, last + HORIZON))
+    panel = attach_covariates(history, empty_panel(history.store_ids, last + 1, last + HORIZON_DAYS))
     stores = np.arange(len(history.store_ids))
     origins = np.full(len(stores), history.n_days - 1)
-    builder = SequenceBuilder(panel, version.stores, entry["lookback_weeks"], np.asarray(entry["embedding_store_ids"]))
-    scaler = SequenceScaler.from_manifest(entry["scaler"])
+    builder = entry.sequence.builder(panel, version.stores)
+    scaler = entry.sequence.scaler
     session = version.sessions["lstm"]
     feed = scaler.feed(builder.build(stores, origins))
     inference = timed(lambda: session.run([OUTPUT_NAME], feed), args.repeats)
@@ -61,23 +61,23 @@ def main() -> None:
     few = max(3, args.repeats // 10)
     paths = {
         f"forecast_panel_all_stores_{model}_ms": timed(
-            lambda m=model: forecast_panel(version, panel, origin, HORIZON, m), few)
+            lambda m=model: forecast_panel(version, panel, origin, HORIZON_DAYS, m), few)
         for model in ("lstm", "ensemble") if model in version.models
     }
     alone = take_stores(version, np.array([0]))
-    alone_panel = attach_covariates(alone.history, empty_panel(alone.history.store_ids, last + 1, last + HORIZON))
+    alone_panel = attach_covariates(alone.history, empty_panel(alone.history.store_ids, last + 1, last + HORIZON_DAYS))
     paths["forecast_panel_one_store_lstm_ms"] = timed(
-        lambda: forecast_panel(alone, alone_panel, origin, HORIZON, "lstm"), args.repeats)
+        lambda: forecast_panel(alone, alone_panel, origin, HORIZON_DAYS, "lstm"), args.repeats)
     print(json.dumps({
         "version": version.version,
-        "lstm_onnx_mb": round((directory / entry["file"]).stat().st_size / 1e6, 2),
+        "lstm_onnx_mb": round((directory / entry.file).stat().st_size / 1e6, 2),
         "stores": len(stores),
         "input_build_seconds_median": round(float(np.median(inputs)), 3),
         "onnx_inference_ms_median": round(1e3 * float(np.median(inference)), 1),
         "onnx_inference_ms_p90": round(1e3 * float(np.quantile(inference, 0.9)), 1),
         "one_store_inference_ms_median": round(1e3 * float(np.median(single)), 2),
         **{name: round(1e3 * float(np.median(t)), 1) for name, t in paths.items()},
-        "onnx_parity_max_abs_diff": entry["onnx_parity_max_abs_diff"],
+        "onnx_parity_max_abs_diff": entry.details["onnx_parity_max_abs_diff"],
     }, indent=2))
 
 

@@ -31,7 +31,7 @@ def main() -> None:
     version = load_version(directory)
     load_seconds = time.perf_counter() - started
     history = version.history
-    horizon = version.manifest["horizon_days"]
+    horizon = version.manifest.horizon_days
     last = history.dates[-1]
     future = empty_panel(history.store_ids, last + 1, last + horizon)
     panel = attach_covariates(history, future)
@@ -46,7 +46,7 @@ def main() -> None:
         started = time.perf_counter()
         session.run(None, {FEATURES_INPUT: features})
         timings.append(time.perf_counter() - started)
-    rf_file = directory / version.manifest["models"]["rf"]["file"]
+    rf_file = directory / version.manifest.model_files["rf"]
     started = time.perf_counter()
     ort.InferenceSession(rf_file.read_bytes(), providers=["CPUExecutionProvider"])
     session_seconds = time.perf_counter() - started

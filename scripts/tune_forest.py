@@ -18,9 +18,10 @@ from rossmann_core.data.panel import attach_covariates
 from rossmann_core.features.tabular import FeatureBuilder
 from training.config import ForestSettings, data_dir
 from training.data import load_dataset
-from training.forest import fit_forest, predict_log_sales
 from training.metrics import rmspe, rmspe_correction
-from training.windows import origin_rows, scorable, training_rows
+from training.rf.fit import fit_forest, predict_log_sales
+from training.rf.rows import training_rows
+from training.windows import origin_rows, scorable
 
 
 def main() -> None:

@@ -1,18 +1,51 @@
-"""Shared fixtures: generated Kaggle-format data, a tiny forest, the real data folder, a local S3 server."""
+"""Shared fixtures: generated Kaggle-format data, tiny models trained once per session, the real data
+folder, a local S3 server."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from moto.server import ThreadedMotoServer
 
+from rossmann_core import HORIZON_DAYS
 from synthetic import SyntheticData, write_synthetic_data
-from training.config import DATA_DIR_ENV, DEFAULT_DATA_DIR, ForestSettings
+from training.backtest import run_backtest
+from training.config import DATA_DIR_ENV, DEFAULT_DATA_DIR, ForestSettings, LstmSettings
 from training.data import Dataset, load_dataset
 from training.train import train_model
 
 TINY_FOREST = ForestSettings(n_estimators=4, max_leaf_nodes=300, min_samples_leaf=2, n_jobs=1)
+TINY_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, head_units=8, epochs=1,
+                         batch_size=256)
+HOLDOUT_CUTOFF = np.datetime64("2015-01-10")
+"""Three weeks before the generated data's last day (2015-01-31): a model trained up to here has
+held-out days to score, and data newer than itself for the batch."""
+ENSEMBLE_CUTOFF = np.datetime64("2014-12-20")
+"""The tiny ensemble's last training day: its 42-day horizon is the generated data's last 42 days."""
+
+TinyForest = Callable[[np.datetime64 | None], Path]
+"""``tiny_forest(cutoff)``: the version folder of TINY_FOREST trained up to ``cutoff`` (None: the data's end)."""
+
+
+@dataclass(frozen=True)
+class EnsembleBacktest:
+    """The tiny ensemble's backtest scores and the version it trained (RF + LSTM + their blend)."""
+
+    result: dict[str, Any]
+    version_dir: Path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that reads the real Kaggle files without ``@pytest.mark.real_data`` (``-m "not real_data"``
+    must deselect every one of them)."""
+    unmarked = [item.nodeid for item in items if "real_data_dir" in getattr(item, "fixturenames", ())
+                and item.get_closest_marker("real_data") is None]
+    if unmarked:
+        raise pytest.UsageError(f"tests use real_data_dir without @pytest.mark.real_data: {', '.join(unmarked)}")
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +67,39 @@ def real_data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def synthetic_version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny forest trained once per session on the generated data; its parent folder is a local registry."""
-    return train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), settings=TINY_FOREST)
+def tiny_forest(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> TinyForest:
+    """One training per cutoff per session; each version alone in its own local registry (its parent folder)."""
+    trained: dict[str | None, Path] = {}
+
+    def version_at(cutoff: np.datetime64 | None) -> Path:
+        key = None if cutoff is None else str(cutoff)
+        if key not in trained:
+            trained[key] = train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), cutoff, TINY_FOREST)
+        return trained[key]
+
+    return version_at
+
+
+@pytest.fixture(scope="session")
+def synthetic_version_dir(tiny_forest: TinyForest) -> Path:
+    """The tiny forest trained on all the generated data (origin 2015-01-31); its parent folder is a registry."""
+    return tiny_forest(None)
+
+
+@pytest.fixture(scope="session")
+def ensemble_backtest(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> EnsembleBacktest:
+    """The session's one ensemble training: TINY_FOREST + TINY_LSTM up to ENSEMBLE_CUTOFF, backtested on
+    the 42 days after it."""
+    artifacts = tmp_path_factory.mktemp("ensemble")
+    result = run_backtest(synthetic_dataset, ENSEMBLE_CUTOFF, HORIZON_DAYS, "ensemble", artifacts, TINY_FOREST,
+                          TINY_LSTM)
+    return EnsembleBacktest(result, artifacts / "backtests" / "models" / result["version"])
+
+
+@pytest.fixture(scope="session")
+def ensemble_version_dir(ensemble_backtest: EnsembleBacktest) -> Path:
+    """The tiny ensemble version (origin ENSEMBLE_CUTOFF); its parent folder is a registry holding only it."""
+    return ensemble_backtest.version_dir
 
 
 @pytest.fixture(scope="session")

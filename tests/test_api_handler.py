@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from api_support import EVENTS, LambdaContext, event, serve_from
-from forecast_api.logs import JsonFormatter
 from functions.api.app import handler
+from rossmann_core.serving.logs import JsonFormatter
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY_MODULES = ("pandas", "sklearn", "tensorflow", "keras", "skl2onnx", "tf2onnx")
@@ -84,7 +84,7 @@ def test_logs_are_json_lines_carrying_the_request_id(served: None) -> None:
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
     capture.setFormatter(JsonFormatter())
-    logger = logging.getLogger("forecast_api")
+    logger = logging.getLogger()  # the handler's own loggers and the shared model cache's
     logger.addHandler(capture)
     try:
         invoke(event("api_http_health.json"), request_id="log-test-id")

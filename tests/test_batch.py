@@ -11,20 +11,19 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from conftest import TINY_FOREST
+from conftest import ENSEMBLE_CUTOFF, HOLDOUT_CUTOFF, TinyForest
 from functions.batch.app import handler
 from nightly_batch import handler as batch_handler
-from nightly_batch.output import CSV_COLUMNS, read_committed
+from nightly_batch.output import CSV_COLUMNS, CommitError, read_committed
 from nightly_batch.run import history_for
 from rossmann_core.models.version import load_version
 from synthetic import SyntheticData
-from training.data import Dataset
-from training.train import train_model
+from training.publish import publish_version
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
-MODEL_CUTOFF = np.datetime64("2015-01-10")
 BUCKETS = {"models": "batch-test-models", "data": "batch-test-data", "forecasts": "batch-test-forecasts"}
 
 
@@ -33,9 +32,9 @@ class Context:
 
 
 @pytest.fixture(scope="module")
-def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny model trained up to MODEL_CUTOFF: the data bucket holds three newer weeks."""
-    return train_model(synthetic_dataset, tmp_path_factory.mktemp("artifacts"), MODEL_CUTOFF, TINY_FOREST)
+def version_dir(tiny_forest: TinyForest) -> Path:
+    """A tiny model trained up to HOLDOUT_CUTOFF: the data bucket holds three newer weeks."""
+    return tiny_forest(HOLDOUT_CUTOFF)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
     for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
                         "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1"}.items():
         patch.setenv(name, value)
-    batch_handler.s3_client.cache_clear()
+    batch_handler.reset()
     client = boto3.client("s3")
     for bucket in BUCKETS.values():
         client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
@@ -58,7 +57,7 @@ def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
     for name in ("train.csv", "store.csv"):
         client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
     yield client
-    batch_handler.s3_client.cache_clear()
+    batch_handler.reset()
     patch.undo()
     server.stop()
 
@@ -78,6 +77,13 @@ def event(name: str) -> dict[str, Any]:
 def partition_keys(s3: Any, run_date: str) -> list[str]:
     listing = s3.list_objects_v2(Bucket=BUCKETS["forecasts"], Prefix=f"forecasts/run_date={run_date}/")
     return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def forecast_bucket_objects(s3: Any) -> dict[str, tuple[str, Any]]:
+    """Every object of the forecast bucket: key -> (ETag, LastModified)."""
+    listing = s3.list_objects_v2(Bucket=BUCKETS["forecasts"])
+    assert not listing["IsTruncated"]
+    return {item["Key"]: (item["ETag"], item["LastModified"]) for item in listing.get("Contents", [])}
 
 
 def test_scheduled_event_forecasts_every_store_from_the_newest_data(s3: Any, settings: None,
@@ -136,9 +142,10 @@ def test_a_failed_run_leaves_the_previous_output_and_says_why(s3: Any, settings:
     [({"run_date": "2015-13-01"}, "is not a YYYY-MM-DD date"), ({}, "expected an EventBridge scheduled event")],
 )
 def test_bad_events_fail_with_a_reason_and_write_nothing(s3: Any, settings: None, payload: dict, reason: str) -> None:
+    before = forecast_bucket_objects(s3)
     result = handler(payload, Context())
     assert result["status"] == "failed" and reason in result["error"]
-    assert partition_keys(s3, "2015-13-01") == []
+    assert forecast_bucket_objects(s3) == before, "a run that fails writes no object anywhere in the bucket"
 
 
 def test_missing_setting_fails_inside_the_handler(s3: Any, settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,7 +160,7 @@ def test_data_older_than_the_model_falls_back_to_the_model_state(version_dir: Pa
     older = [text[0], *(line for line in text[1:] if line.split(",")[2].strip('"') < "2015-01-05")]
     history = history_for(version, "\n".join(older).encode(), (synthetic.directory / "store.csv").read_bytes(), "x")
     assert history.source == "model_state"
-    assert history.panel.dates[-1] == MODEL_CUTOFF
+    assert history.panel.dates[-1] == HOLDOUT_CUTOFF
 
 
 def test_missing_data_file_fails_naming_it(s3: Any, settings: None, synthetic: SyntheticData) -> None:
@@ -182,3 +189,89 @@ def test_stores_follow_the_model_with_the_newest_metadata(version_dir: Path, syn
     np.testing.assert_array_equal(history.panel.store_ids, version.stores.store_id)
     assert history.stores.competition_distance[1] == 12345
     np.testing.assert_array_equal(history.stores.store_type, version.stores.store_type)
+
+
+@pytest.fixture(scope="module")
+def ensemble_registry(s3: Any, ensemble_version_dir: Path) -> str:
+    """The tiny ensemble published (``training.publish``) under its own prefix: its MODEL_REGISTRY URI."""
+    publish_version(ensemble_version_dir.parent.parent, BUCKETS["models"], "ensemble-models", client=s3)
+    return f"s3://{BUCKETS['models']}/ensemble-models"
+
+
+def best_model(version_dir: Path) -> str:
+    """The manifest's model with the lowest calibration RMSPE."""
+    models = json.loads((version_dir / "manifest.json").read_text())["models"]
+    return min(models, key=lambda name: models[name]["metrics"]["calibration_rmspe"])
+
+
+def test_the_ensemble_version_forecasts_every_store_with_its_best_model(
+    s3: Any, settings: None, ensemble_registry: str, ensemble_version_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a registry whose latest version holds RF, LSTM and their blend, trained up to 2014-12-20
+    monkeypatch.setenv("MODEL_REGISTRY", ensemble_registry)
+    # WHEN the nightly batch runs on data six weeks newer than the model
+    result = handler({"run_date": "2015-06-25"}, Context())
+    # THEN every store gets 42 days from the data's last day, from the manifest's best model
+    assert result["status"] == "ok", result
+    summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-25")
+    assert (summary["model_version"], summary["model"]) == (ensemble_version_dir.name, best_model(ensemble_version_dir))
+    assert (summary["model_origin"], summary["history_source"]) == (str(ENSEMBLE_CUTOFF), "data")
+    window = (summary["origin"], summary["first_date"], summary["last_date"])
+    assert window == ("2015-01-31", "2015-02-01", "2015-03-14")
+    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode())))
+    assert len(rows) == summary["rows"] == 8 * 42 and summary["stores_without_history"] == []
+    assert sorted({int(row["store"]) for row in rows}) == list(range(1, 9))
+    assert {row["model_version"] for row in rows} == {ensemble_version_dir.name}
+    for row in rows:
+        sunday = (np.datetime64(row["date"]).astype(np.int64) + 3) % 7 == 6
+        sales, lower, upper = (float(row[name]) for name in ("sales", "lower", "upper"))
+        if sunday:
+            assert sales == lower == upper == 0, row
+        else:
+            assert sales > 1000 and 0 < lower <= sales <= upper, row
+
+
+class SecondPutFails:
+    """A real boto3 S3 client whose second ``put_object`` fails as S3 does under load (nothing is written)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.puts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_object(self, **params: Any) -> dict[str, Any]:
+        self.puts += 1
+        if self.puts == 2:
+            error = {"Code": "InternalError", "Message": "We encountered an internal error. Please try again."}
+            raise ClientError({"Error": error}, "PutObject")
+        return self._client.put_object(**params)
+
+
+def test_a_failure_between_the_two_writes_is_reported_and_caught_by_readers(
+    s3: Any, settings: None, ensemble_registry: str, ensemble_version_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # GIVEN a partition committed by the tiny forest
+    partition = "forecasts/run_date=2015-06-26"
+    assert handler({"run_date": "2015-06-26"}, Context())["status"] == "ok"
+    summary_before, csv_before = read_committed(s3, BUCKETS["forecasts"], partition)
+    # WHEN a rerun with the ensemble version writes forecasts.csv but the PUT of summary.json fails
+    monkeypatch.setenv("MODEL_REGISTRY", ensemble_registry)
+    # (its own cache: versions trained within one second share a name, and the cache is keyed by name)
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "ensemble-cache"))
+    client = SecondPutFails(s3)
+    monkeypatch.setattr(batch_handler, "s3_client", lambda: client)
+    result = handler({"run_date": "2015-06-26"}, Context())
+    # THEN the run reports the inconsistent partition
+    assert client.puts == 2 and result["status"] == "failed"
+    assert result["error"].startswith("CommitError: ") and "the partition is inconsistent" in result["error"], result
+    assert f"s3://{BUCKETS['forecasts']}/{partition}/forecasts.csv was replaced" in result["error"]
+    # AND the new forecasts.csv is in S3 beside the old summary.json, which readers refuse
+    csv_now = s3.get_object(Bucket=BUCKETS["forecasts"], Key=f"{partition}/forecasts.csv")["Body"].read()
+    assert csv_now != csv_before and f",{ensemble_version_dir.name},".encode() in csv_now
+    summary_now = json.loads(s3.get_object(Bucket=BUCKETS["forecasts"], Key=f"{partition}/summary.json")["Body"].read())
+    assert summary_now == summary_before
+    with pytest.raises(CommitError, match=f"{partition}/forecasts.csv does not match its summary.json"):
+        read_committed(s3, BUCKETS["forecasts"], partition)

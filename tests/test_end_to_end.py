@@ -5,18 +5,16 @@ import json
 import socket
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import pytest
 
-from conftest import TINY_FOREST
 from nightly_batch.output import read_committed
 from scripts.stack.template import REPO_ROOT, bucket_names, load_template
 from synthetic import SyntheticData
-from training.data import Dataset
-from training.train import train_model
 
 
 def free_port() -> int:
@@ -31,10 +29,10 @@ def port_open(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def stack(synthetic: SyntheticData, synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory
+def stack(synthetic: SyntheticData, synthetic_version_dir: Path, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[dict[str, Any]]:
-    """GIVEN a tiny model trained on generated data, WHEN scripts/local_up.sh runs with it."""
-    models = train_model(synthetic_dataset, tmp_path_factory.mktemp("e2e-artifacts"), settings=TINY_FOREST).parent
+    """GIVEN the session's tiny model trained on generated data, WHEN scripts/local_up.sh runs with it."""
+    models = synthetic_version_dir.parent
     state = tmp_path_factory.mktemp("e2e-state")
     ports = {"moto": free_port(), "api": free_port()}
     up = subprocess.run(
@@ -76,4 +74,5 @@ def test_the_api_answers_over_http_with_the_published_model(stack: dict[str, Any
         response = client.post("/forecasts", json={"stores": [1, 2], "horizon_days": 42})
         assert response.status_code == 200, response.text
         assert [len(store["date"]) for store in response.json()["stores"]] == [42, 42]
-        assert client.get("/stores/99999/forecast").status_code in (404, 422)
+        unknown = client.get("/stores/99999/forecast")
+        assert unknown.status_code == 404 and unknown.json() == {"detail": "unknown store: 99999"}

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from test_real_data import subset
 
 from training.backtest import run_backtest
@@ -14,6 +15,7 @@ SUBSET_STORES = np.arange(1, 1116, 20)
 SMALL_LSTM = LstmSettings(lstm_units=(16, 16), embedding_dim=4, head_units=16, epochs=1)
 
 
+@pytest.mark.real_data
 def test_lstm_backtest_on_real_windows(real_data_dir: Path, tmp_path: Path) -> None:
     small = subset(load_dataset(real_data_dir), SUBSET_STORES)
     result = run_backtest(small, np.datetime64("2015-05-08"), 42, "lstm", tmp_path, lstm_settings=SMALL_LSTM)

@@ -6,7 +6,7 @@ from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import RandomForestRegressor
 
-from training.onnx_trees import compact_trees
+from training.rf.onnx_trees import compact_trees
 
 
 def test_compact_forest_matches_scikit_learn_and_is_smaller() -> None:

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_FOREST
 from scripts.stack.template import REPO_ROOT
-from training.data import Dataset
-from training.train import train_model
 
 
 def python312() -> str:
@@ -41,9 +38,8 @@ def test_api_function_and_layers_fit_150_mb_unzipped(build_dir: Path) -> None:
     assert (runtime / "onnxruntime").is_dir() and not list(runtime.rglob("tests"))
 
 
-def test_built_handlers_serve_a_forecast_on_python_312(build_dir: Path, synthetic_dataset: Dataset,
-                                                        tmp_path: Path) -> None:
-    models = train_model(synthetic_dataset, tmp_path / "artifacts", settings=TINY_FOREST).parent
+def test_built_handlers_serve_a_forecast_on_python_312(build_dir: Path, synthetic_version_dir: Path) -> None:
+    models = synthetic_version_dir.parent
     result = subprocess.run([python312(), "-I", "scripts/stack/smoke_lambda.py", str(build_dir), str(models)],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -5,19 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_FOREST
 from rossmann_core.errors import DataValidationError
 from rossmann_core.models.version import load_version
-from training.data import Dataset
 from training.predict import forecast_future_file, write_forecasts
-from training.train import train_model
 
 HEADER = '"Id","Store","DayOfWeek","Date","Open","Promo","StateHoliday","SchoolHoliday"\n'
 
 
 @pytest.fixture(scope="module")
-def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train_model(synthetic_dataset, tmp_path_factory.mktemp("artifacts"), settings=TINY_FOREST)
+def version_dir(synthetic_version_dir: Path) -> Path:
+    return synthetic_version_dir
 
 
 def future_file(tmp_path: Path, rows: list[str]) -> Path:

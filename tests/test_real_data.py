@@ -25,6 +25,7 @@ def subset(dataset: Dataset, store_ids: np.ndarray) -> Dataset:
     return replace(dataset, panel=dataset.panel.take_stores(rows), stores=dataset.stores.take(rows))
 
 
+@pytest.mark.real_data
 def test_real_files_match_their_checksums_and_known_quirks(real: Dataset, real_data_dir: Path) -> None:
     sums = dict(reversed(line.split()) for line in (real_data_dir / "SHA256SUMS").read_text().splitlines())
     assert real.file_sha256 == {name: sums[name] for name in real.file_sha256}
@@ -36,6 +37,7 @@ def test_real_files_match_their_checksums_and_known_quirks(real: Dataset, real_d
     assert set(np.unique(real.history.state_holiday)) == {0, 1, 2, 3}
 
 
+@pytest.mark.real_data
 def test_backtest_on_a_store_subset_beats_the_baseline(real: Dataset, tmp_path: Path) -> None:
     small = subset(real, SUBSET_STORES)
     result = run_backtest(small, np.datetime64("2015-05-08"), 42, "rf", tmp_path, SMALL_FOREST)

@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from api_support import serve_from
+from conftest import HOLDOUT_CUTOFF
 from functions.api.app import app
-from rossmann_core.models.registry import RegistryError, latest_version, list_versions, load_from_registry
-from rossmann_core.models.version import ArtifactIntegrityError
+from rossmann_core.errors import ArtifactIntegrityError, RegistryError
+from rossmann_core.models.registry import latest_version, list_versions, load_from_registry
 from training.publish import publish_version
 
 
@@ -32,7 +34,7 @@ def test_latest_version_is_fetched_into_the_cache_and_loaded(registry: tuple[Any
     assert list_versions(uri) == [synthetic_version_dir.name] == [latest_version(uri)]
     version = load_from_registry(uri, None, tmp_path)
     assert version.version == synthetic_version_dir.name and version.models == ("rf",)
-    cached = tmp_path / synthetic_version_dir.name
+    cached = next(tmp_path.glob(f"*/{synthetic_version_dir.name}"))  # one folder per registry
     assert sorted(p.name for p in cached.iterdir()) == sorted(p.name for p in synthetic_version_dir.iterdir())
     # a second container start on the same /tmp reads the cache, not S3
     bucket = uri.removeprefix("s3://").split("/")[0]
@@ -77,4 +79,27 @@ def test_the_api_serves_from_an_s3_registry(registry: tuple[Any, str], tmp_path:
             assert len(body["stores"][0]["sales"]) == 7
     finally:
         serve_from(monkeypatch, None)
-    assert json.loads((tmp_path / "cache" / synthetic_version_dir.name / "manifest.json").read_text())["files"]
+    cached = next((tmp_path / "cache").glob(f"*/{synthetic_version_dir.name}"))  # one folder per registry
+    assert json.loads((cached / "manifest.json").read_text())["files"]
+
+
+def test_two_registries_holding_one_version_name_are_cached_apart(
+    s3_env: str, synthetic_version_dir: Path, tiny_forest: Any, tmp_path: Path
+) -> None:
+    # GIVEN two registries whose versions share a name (trained in the same second) but not their files
+    client = boto3.client("s3")
+    bucket = f"registry-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    name = synthetic_version_dir.name
+    other = tiny_forest(HOLDOUT_CUTOFF)
+    for prefix, version_dir in (("first", synthetic_version_dir), ("second", other)):
+        for path in version_dir.iterdir():
+            body = path.read_bytes()
+            if path.name == "manifest.json":
+                body = json.dumps({**json.loads(body), "version": name}).encode()
+            client.put_object(Bucket=bucket, Key=f"{prefix}/{name}/{path.name}", Body=body)
+    # WHEN both are loaded through one cache folder THEN each registry's own files are served
+    first = load_from_registry(f"s3://{bucket}/first", name, tmp_path)
+    second = load_from_registry(f"s3://{bucket}/second", name, tmp_path)
+    assert first.history.dates[-1] == np.datetime64("2015-01-31")
+    assert second.history.dates[-1] == HOLDOUT_CUTOFF

@@ -3,16 +3,19 @@
 import numpy as np
 import pytest
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import attach_covariates
+from rossmann_core.errors import ManifestError
 from rossmann_core.features.sequences import (
     FUTURE_CHANNELS,
-    HORIZON,
     PAST_CHANNELS,
     STATIC_FEATURES,
     SequenceBuilder,
     SequenceInputs,
 )
-from rossmann_core.models.lstm_runtime import ChannelRange, SequenceScaler
+from rossmann_core.models.lstm_runtime import ChannelRange
+from rossmann_core.models.manifest import channel_range
+from rossmann_core.models.manifest_fields import Fields
 from synthetic import GAP_STORE
 from training.config import STATE_HISTORY_DAYS
 from training.data import Dataset
@@ -41,7 +44,7 @@ def test_shapes_and_channel_names(builder: SequenceBuilder) -> None:
     inputs = build_all(builder, 500)
     n = len(builder.panel.store_ids)
     assert inputs.past.shape == (n, 7 * WEEKS, len(PAST_CHANNELS))
-    assert inputs.future.shape == (n, HORIZON, len(FUTURE_CHANNELS))
+    assert inputs.future.shape == (n, HORIZON_DAYS, len(FUTURE_CHANNELS))
     assert inputs.static.shape == (n, len(STATIC_FEATURES))
     assert inputs.store.dtype == np.int32 and inputs.store[:, 0].tolist() == list(range(n))
     for names in (PAST_CHANNELS, FUTURE_CHANNELS, STATIC_FEATURES):
@@ -71,7 +74,7 @@ def test_deviations_are_from_the_year_weekday_promo_base(builder: SequenceBuilde
     np.testing.assert_allclose(dev[valid], expected, atol=1e-5)
     assert np.isnan(dev[~valid]).all()
     assert inputs.past[0, :, PAST_CHANNELS.index("sales_known")].tolist() == valid.astype(float).tolist()
-    open_target = [d for d in range(origin + 1, origin + HORIZON + 1) if builder.panel.open[store, d] == 1]
+    open_target = [d for d in range(origin + 1, origin + HORIZON_DAYS + 1) if builder.panel.open[store, d] == 1]
     np.testing.assert_allclose(inputs.base[0, np.array(open_target) - origin - 1], [base(d) for d in open_target])
 
 
@@ -87,10 +90,10 @@ def test_serving_state_builds_the_same_windows_as_the_training_panel(
 ) -> None:
     # GIVEN the state serving keeps (the last STATE_HISTORY_DAYS up to the origin) + the horizon's covariates
     panel = synthetic_dataset.panel
-    origin = panel.n_days - 1 - HORIZON
+    origin = panel.n_days - 1 - HORIZON_DAYS
     dates = panel.dates
     state = panel.window(dates[origin] - np.timedelta64(STATE_HISTORY_DAYS - 1, "D"), dates[origin])
-    serving = attach_covariates(state, panel.window(dates[origin + 1], dates[origin + HORIZON]))
+    serving = attach_covariates(state, panel.window(dates[origin + 1], dates[origin + HORIZON_DAYS]))
     # THEN the windows are identical to those built from the whole panel
     from_state = build_all(SequenceBuilder(serving, synthetic_dataset.stores, WEEKS), STATE_HISTORY_DAYS - 1)
     assert_same(build_all(builder, origin), from_state)
@@ -98,7 +101,7 @@ def test_serving_state_builds_the_same_windows_as_the_training_panel(
 
 def test_an_unknown_future_open_is_read_as_open(synthetic_dataset: Dataset) -> None:
     panel = synthetic_dataset.panel
-    origin = panel.n_days - 1 - HORIZON
+    origin = panel.n_days - 1 - HORIZON_DAYS
     short = panel.window(panel.start, panel.dates[origin])  # no covariates after the origin at all
     inputs = build_all(SequenceBuilder(short, synthetic_dataset.stores, WEEKS), origin)
     assert (inputs.future[..., FUTURE_CHANNELS.index("open")] == 1).all()
@@ -119,18 +122,22 @@ def test_the_scaler_ignores_unknown_sales_and_maps_to_minus_one_one(builder: Seq
     for name in ("past", "future", "static"):
         assert feed[name].dtype == np.float32 and np.abs(feed[name]).max() <= 1.0 and np.isfinite(feed[name]).all()
     # AND the target round-trips through the output scale
-    target = np.clip(dev[:, :HORIZON], scaler.past.lo[0], scaler.past.hi[0])
+    target = np.clip(dev[:, :HORIZON_DAYS], scaler.past.lo[0], scaler.past.hi[0])
     np.testing.assert_allclose(scaler.unscale_target(scaler.scale_target(target)), target, atol=1e-5)
 
 
 def test_scaler_manifest_round_trip_and_mismatch(builder: SequenceBuilder) -> None:
     scaler = fit_scaler(build_all(builder, 500))
-    again = SequenceScaler.from_manifest(scaler.to_manifest())
-    np.testing.assert_array_equal(again.future.hi, scaler.future.hi)
-    entry = scaler.to_manifest()
-    entry["static"]["channels"] = entry["static"]["channels"][::-1]
-    with pytest.raises(ValueError, match="other LSTM inputs"):
-        SequenceScaler.from_manifest(entry)
+    block = scaler.to_manifest()
+
+    def read(name: str, expected: tuple[str, ...]) -> ChannelRange:
+        return channel_range(Fields(block[name], f"models.lstm.scaler.{name}", "v1", "a test"), expected)
+
+    np.testing.assert_array_equal(read("future", FUTURE_CHANNELS).hi, scaler.future.hi)
+    np.testing.assert_array_equal(read("past", PAST_CHANNELS).lo, scaler.past.lo)
+    block["static"]["channels"] = block["static"]["channels"][::-1]
+    with pytest.raises(ManifestError, match=r"v1: models\.lstm\.scaler\.static\.channels differ from the LSTM inputs"):
+        read("static", STATIC_FEATURES)
 
 
 def test_constant_channels_scale_to_zero() -> None:
@@ -141,5 +148,5 @@ def test_constant_channels_scale_to_zero() -> None:
 
 def test_training_origins_stay_before_the_calibration_window_on_every_weekday() -> None:
     origins = training_origins(last_train_day=700, lookback_days=112, stride=5)
-    assert origins.max() + HORIZON == 700 and origins.min() >= 111
+    assert origins.max() + HORIZON_DAYS == 700 and origins.min() >= 111
     assert set(origins % 7) == set(range(7))

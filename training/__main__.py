@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.errors import DataValidationError
+from rossmann_core.errors import RossmannError, SettingsError
 
 from . import config
 
@@ -24,12 +24,24 @@ def _train(args: argparse.Namespace) -> None:
     print(version_dir)
 
 
+def _day(text: str, option: str) -> np.datetime64:
+    """A YYYY-MM-DD command-line value as datetime64[D]; SettingsError naming the option otherwise."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return np.datetime64(text, "D")
+    except ValueError:
+        raise SettingsError(f"{option} {text!r} is not a YYYY-MM-DD date") from None
+
+
 def _backtest(args: argparse.Namespace) -> None:
-    from .backtest import run_backtest
+    from .backtest import run_rolling_backtest
     from .data import load_dataset
 
+    cutoff = _day(args.cutoff, "--cutoff")
     dataset = load_dataset(config.data_dir(args.data_dir))
-    result = run_backtest(dataset, np.datetime64(args.cutoff, "D"), args.horizon, args.model, Path(args.artifacts))
+    result = run_rolling_backtest(dataset, cutoff, args.horizon, args.model,
+                                  Path(args.artifacts), args.windows, args.step, args.lstm_epochs)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
@@ -85,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--horizon", type=int, default=HORIZON_DAYS)
     backtest.add_argument("--model", default="rf", choices=["rf", "lstm", "ensemble"],
                           help="ensemble trains both and also reports each member's scores")
+    backtest.add_argument("--windows", type=int, default=1,
+                          help="rolling origin: backtest at this many cutoffs, --cutoff and then every --step "
+                               "days back (default 1); above 1 the JSON holds 'windows' and 'summary'")
+    backtest.add_argument("--step", type=int, default=HORIZON_DAYS, help="days between the cutoffs of --windows")
+    backtest.add_argument("--lstm-epochs", type=int,
+                          help="LSTM epochs for this backtest only (default: the served model's)")
     backtest.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))
     backtest.add_argument("--out", required=True, help="where to write the metrics JSON")
     backtest.set_defaults(run=_backtest)
@@ -122,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         args.run(args)
-    except (DataValidationError, ValueError) as error:
+    except RossmannError as error:  # bad input, data, model or setting: the message says it all
         log.error("%s", error)
         return 2
     return 0

@@ -1,23 +1,28 @@
 """Backtest: train at a cutoff, forecast the next days through the exported ONNX model, score.
 
 The horizon's Open/Promo/holiday columns come from the data file as known-future inputs (as in
-Kaggle's test.csv); its sales are used only to score.
+Kaggle's test.csv); its sales are used only to score. A rolling-origin backtest repeats this at
+several cutoffs, ``step`` days apart (:func:`run_rolling_backtest`).
 """
 
 import json
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel, attach_covariates
+from rossmann_core.errors import DataRangeError, SettingsError
 from rossmann_core.features.tabular import BASELINE_INDEX, FeatureBuilder
 from rossmann_core.models.forecast import Forecast, forecast_panel, horizon_rows
 from rossmann_core.models.version import ModelVersion, load_version
 
-from .config import DEFAULT_FOREST, DEFAULT_LSTM, ForestSettings, LstmSettings
+from .config import DEFAULT_FOREST, DEFAULT_LSTM, MIN_HISTORY_DAYS, ForestSettings, LstmSettings
 from .data import Dataset
 from .metrics import coverage, rmspe
 from .train import train_model
@@ -35,15 +40,108 @@ def run_backtest(
     """Train on days <= cutoff, forecast cutoff+1..cutoff+horizon, return the scores.
 
     The ensemble's result also holds ``members``: the same scores of the RF and the LSTM it blends.
+    The version is written to ``artifacts_dir/backtests/models/``.
     """
+    (cutoff,) = window_cutoffs(dataset, cutoff, horizon, model, 1, HORIZON_DAYS, lstm_settings)
+    result, _ = train_and_score(dataset, cutoff, horizon, model, artifacts_dir / "backtests", settings, lstm_settings)
+    log.info("backtest: %s", json.dumps(result))
+    return result
+
+
+def run_rolling_backtest(
+    dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, artifacts_dir: Path,
+    windows: int = 1, step: int = HORIZON_DAYS, lstm_epochs: int | None = None,
+    settings: ForestSettings = DEFAULT_FOREST, lstm_settings: LstmSettings = DEFAULT_LSTM,
+) -> dict[str, Any]:
+    """Backtest at ``windows`` cutoffs: cutoff, cutoff - step, cutoff - 2*step, ... (days), latest first.
+
+    Every window is checked (:func:`window_cutoffs`) before any training. ``lstm_epochs`` replaces the
+    LSTM's epoch count (and so its learning-rate schedule) for this backtest only.
+
+    ``windows == 1`` returns :func:`run_backtest`'s result unchanged, plus ``settings`` if
+    ``lstm_epochs`` is given. Otherwise each window trains its models once, into
+    ``artifacts_dir/backtests/windows/<cutoff>/models/``, and the result holds
+
+    - ``model``, ``horizon``, ``step_days``, and ``settings`` (:func:`backtest_settings`);
+    - ``windows``: per window, run_backtest's result plus ``first_day`` and ``last_day`` (the first and
+      last forecast day) and ``width_90`` (:func:`interval_width`), also added to each of ``members``;
+    - ``summary``: per model scored (``model``, and ``rf`` and ``lstm`` for the ensemble), over the
+      windows, each window weighing the same: ``mean_rmspe``, ``worst_rmspe`` (the highest) and
+      ``worst_cutoff`` (its window's cutoff), ``mean_coverage_90``, ``min_coverage_90``,
+      ``max_coverage_90`` (of the 90 % interval) and ``mean_width_90``.
+    """
+    cutoffs = window_cutoffs(dataset, cutoff, horizon, model, windows, step, lstm_settings)
+    if lstm_epochs is not None:
+        if "lstm" not in TRAINED_FOR[model] or lstm_epochs < 1:
+            raise SettingsError(f"lstm_epochs={lstm_epochs}: needs a model that trains the LSTM and at least 1 epoch")
+        lstm_settings = replace(lstm_settings, epochs=lstm_epochs)
+    used = backtest_settings(TRAINED_FOR[model], settings, lstm_settings, lstm_epochs)
+    if windows == 1:
+        result = run_backtest(dataset, cutoffs[0], horizon, model, artifacts_dir, settings, lstm_settings)
+        return result if lstm_epochs is None else {**result, "settings": used}
+    results = []
+    for number, window_cutoff in enumerate(cutoffs, 1):
+        out_dir = artifacts_dir / "backtests" / "windows" / str(window_cutoff)
+        result, widths = train_and_score(dataset, window_cutoff, horizon, model, out_dir, settings, lstm_settings)
+        window = window_result(result, widths)
+        results.append(window)
+        log.info(
+            "backtest window %d/%d: cutoff %s, days %s..%s, %d rows, trained in %.0f s; %s; baseline RMSPE %.4f",
+            number, windows, window["cutoff"], window["first_day"], window["last_day"], window["rows"],
+            window["train_seconds"], "; ".join(
+                f"{name} RMSPE {s['rmspe']:.4f} coverage {s['coverage_90']:.3f} width {s['width_90']:.3f}"
+                for name, s in model_scores(window).items()
+            ), window["baseline_rmspe"],
+        )
+    return {"model": model, "horizon": horizon, "step_days": step, "settings": used, "windows": results,
+            "summary": summarize(results)}
+
+
+def window_cutoffs(
+    dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, windows: int, step: int,
+    lstm_settings: LstmSettings,
+) -> list[np.datetime64]:
+    """The ``windows`` cutoffs cutoff, cutoff - step, ... (days). Raise DataRangeError naming the first
+    window whose horizon ends after the data's last day or that leaves too little history to train
+    ``model``, SettingsError for an unknown model or a horizon, window count or step below 1."""
     if model not in TRAINED_FOR:
-        raise ValueError(f"unknown model {model!r}, expected one of {tuple(TRAINED_FOR)}")
-    cutoff = np.datetime64(cutoff, "D")
+        raise SettingsError(f"unknown model {model!r}, expected one of {tuple(TRAINED_FOR)}")
+    if min(horizon, windows, step) < 1:
+        raise SettingsError(f"horizon={horizon}, windows={windows}, step={step}: each must be at least 1")
+    earliest = dataset.panel.start + np.timedelta64(min_cutoff_day(TRAINED_FOR[model], lstm_settings), "D")
+    cutoffs = [np.datetime64(cutoff, "D") - np.timedelta64(k * step, "D") for k in range(windows)]
+    for number, window_cutoff in enumerate(cutoffs, 1):
+        window = f"backtest window {number} of {windows} (cutoff {window_cutoff})"
+        end = window_cutoff + np.timedelta64(horizon, "D")
+        if end > dataset.last_day:
+            raise DataRangeError(f"{window}: its {horizon}-day horizon ends on {end}, after the data's last day "
+                             f"{dataset.last_day}")
+        if window_cutoff < earliest:
+            raise DataRangeError(f"{window}: too little history before it; the data start on {dataset.panel.start} "
+                             f"and training {' + '.join(TRAINED_FOR[model])} needs a cutoff on or after {earliest}")
+    return cutoffs
+
+
+def min_cutoff_day(models: Sequence[str], lstm_settings: LstmSettings) -> int:
+    """Fewest days from the data's first day to a training cutoff for ``models``.
+
+    Before the cutoff lie the calibration window and the training window of the last origin
+    (HORIZON_DAYS each); before the first training origin the RF needs MIN_HISTORY_DAYS
+    (training/windows.py) and the LSTM a full lookback, the origin included (training/lstm/windows.py).
+    """
+    before_origin = {"rf": MIN_HISTORY_DAYS, "lstm": 7 * lstm_settings.lookback_weeks - 1}
+    return 2 * HORIZON_DAYS + max(before_origin[name] for name in models)
+
+
+def train_and_score(
+    dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, out_dir: Path,
+    settings: ForestSettings, lstm_settings: LstmSettings,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Train once into ``out_dir``; return :func:`run_backtest`'s result and the interval width
+    (:func:`interval_width`) of every model scored: ``model`` and, for the ensemble, its members."""
     end = cutoff + np.timedelta64(horizon, "D")
-    if end > dataset.last_day:
-        raise ValueError(f"the data ends on {dataset.last_day}, before cutoff + horizon = {end}")
     started = time.perf_counter()
-    version_dir = train_model(dataset, artifacts_dir / "backtests", cutoff, settings, TRAINED_FOR[model], lstm_settings)
+    version_dir = train_model(dataset, out_dir, cutoff, settings, TRAINED_FOR[model], lstm_settings)
     train_seconds = time.perf_counter() - started
     version = load_version(version_dir)
     if model not in version.models:
@@ -69,13 +167,12 @@ def run_backtest(
         "train_seconds": round(train_seconds, 1),
         "predict_seconds": round(predict_seconds, 3),
     }
+    widths = {model: interval_width(actual[scored], forecast, scored)}
     if model == "ensemble":
-        result["members"] = {
-            name: scores(actual[scored], forecast_panel(version, panel, origin, horizon, model=name), scored)
-            for name in TRAINED_FOR[model]
-        }
-    log.info("backtest: %s", json.dumps(result))
-    return result
+        members = {name: forecast_panel(version, panel, origin, horizon, model=name) for name in TRAINED_FOR[model]}
+        result["members"] = {name: scores(actual[scored], member, scored) for name, member in members.items()}
+        widths |= {name: interval_width(actual[scored], member, scored) for name, member in members.items()}
+    return result, widths
 
 
 def scores(actual: np.ndarray, forecast: Forecast, scored: np.ndarray) -> dict[str, float]:
@@ -84,6 +181,62 @@ def scores(actual: np.ndarray, forecast: Forecast, scored: np.ndarray) -> dict[s
         "rmspe": rmspe(actual, forecast.sales[scored]),
         "coverage_90": coverage(actual, forecast.lower[scored], forecast.upper[scored]),
     }
+
+
+def interval_width(actual: np.ndarray, forecast: Forecast, scored: np.ndarray) -> float:
+    """Mean relative width of the 90 % interval on the ``scored`` rows: mean of (upper - lower) / actual
+    sales (0.4 = the interval spans 40 % of the day's sales); ``actual`` holds the scored rows."""
+    return float(np.mean((forecast.upper[scored] - forecast.lower[scored]) / actual))
+
+
+def window_result(result: dict[str, Any], widths: dict[str, float]) -> dict[str, Any]:
+    """A window of the rolling backtest: run_backtest's ``result`` with its forecast days and widths."""
+    cutoff = np.datetime64(result["cutoff"], "D")
+    days = {"first_day": str(cutoff + np.timedelta64(1, "D")),
+            "last_day": str(cutoff + np.timedelta64(result["horizon"], "D"))}
+    window = {"cutoff": result["cutoff"], **days, **result, "width_90": widths[result["model"]]}
+    if "members" in result:
+        window["members"] = {name: {**s, "width_90": widths[name]} for name, s in result["members"].items()}
+    return window
+
+
+def model_scores(window: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The scores of each model a window scored, by name: its model's, then its members'."""
+    return {window["model"]: window, **window.get("members", {})}
+
+
+def summarize(windows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model, the mean, worst and range of the windows' scores (see :func:`run_rolling_backtest`)."""
+    summary = {}
+    for name in model_scores(windows[0]):
+        per_window = [model_scores(window)[name] for window in windows]
+        rmspes = [s["rmspe"] for s in per_window]
+        coverages = [s["coverage_90"] for s in per_window]
+        worst = int(np.argmax(rmspes))
+        summary[name] = {
+            "mean_rmspe": float(np.mean(rmspes)),
+            "worst_rmspe": rmspes[worst],
+            "worst_cutoff": windows[worst]["cutoff"],
+            "mean_coverage_90": float(np.mean(coverages)),
+            "min_coverage_90": min(coverages),
+            "max_coverage_90": max(coverages),
+            "mean_width_90": float(np.mean([s["width_90"] for s in per_window])),
+        }
+    return summary
+
+
+def backtest_settings(
+    models: Sequence[str], settings: ForestSettings, lstm_settings: LstmSettings, lstm_epochs: int | None
+) -> dict[str, Any]:
+    """The settings of the trained ``models`` as recorded in a result: ``forest``, ``lstm`` and
+    ``lstm_epochs_override`` (the epochs given for the backtest; None: the served LSTM's)."""
+    used: dict[str, Any] = {}
+    if "rf" in models:
+        used["forest"] = asdict(settings)
+    if "lstm" in models:
+        used["lstm"] = asdict(lstm_settings)
+        used["lstm_epochs_override"] = lstm_epochs
+    return used
 
 
 def forecast_baseline(version: ModelVersion, panel: Panel, horizon: int) -> np.ndarray:

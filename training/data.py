@@ -1,6 +1,5 @@
 """Load and validate the Kaggle files into a :class:`Dataset` (panel + stores + checksums)."""
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from rossmann_core.data.daily_csv import DailyRows, read_history_csv
 from rossmann_core.data.panel import Panel, panel_from_history
 from rossmann_core.data.stores import StoreTable, read_store_csv
 from rossmann_core.errors import DataValidationError
+from rossmann_core.storage import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,6 @@ class Dataset:
     @property
     def last_day(self) -> np.datetime64:
         return self.panel.dates[-1]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _require(path: Path) -> Path:
@@ -72,6 +64,6 @@ def load_dataset(data_dir: Path) -> Dataset:
         panel=panel,
         stores=stores,
         history=history,
-        file_sha256={TRAIN_FILE: sha256_of(train_path), STORE_FILE: sha256_of(store_path)},
+        file_sha256={TRAIN_FILE: sha256_file(train_path), STORE_FILE: sha256_file(store_path)},
     )
 

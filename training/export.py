@@ -1,4 +1,4 @@
-"""Write a model version: ONNX files, per-store state and manifest, atomically.
+"""Write a model version, whatever its models: their files, per-store state and manifest, atomically.
 
 A version is ``<out>/models/<UTC timestamp>/``; it is assembled in a hidden temporary folder and
 renamed into place, then ``<out>/models/latest.json`` is replaced to point at it, so readers see a
@@ -17,34 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from skl2onnx import to_onnx
-from skl2onnx.common.data_types import FloatTensorType
-from sklearn.pipeline import Pipeline
 
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
-from rossmann_core.models.forecast import FEATURES_INPUT
-from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, sha256_bytes
+from rossmann_core.models.manifest import Manifest
+from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE
+from rossmann_core.storage import sha256_hex
 
 from .config import REPO_ROOT
-from .onnx_trees import compact_trees
 
 log = logging.getLogger(__name__)
-
-ONNX_OPSETS = {"": 17, "ai.onnx.ml": 3}
-
-
-def forest_to_onnx(pipeline: Pipeline, n_features: int) -> bytes:
-    """The whole pipeline as ONNX with one float32 input ``features`` of shape (n, n_features).
-
-    The forest is stored as a compact ai.onnx.ml 5 ``TreeEnsemble`` (see :mod:`.onnx_trees`).
-    """
-    model = to_onnx(
-        pipeline,
-        initial_types=[(FEATURES_INPUT, FloatTensorType([None, n_features]))],
-        target_opset=ONNX_OPSETS,
-    )
-    return compact_trees(model).SerializeToString()
 
 
 def state_bytes(history: Panel, stores: StoreTable) -> bytes:
@@ -70,10 +52,16 @@ def git_commit() -> str:
 
 
 def write_version(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any]) -> Path:
-    """Write ``files`` and the manifest (with their sha256 added) as a new version; return its folder."""
+    """Write ``files`` and the manifest (with their sha256 added) as a new version; return its folder.
+
+    The manifest is first validated as serving reads it (:meth:`Manifest.from_dict`): a ManifestError
+    leaves nothing written, so training never writes a version serving cannot load.
+    """
     models_dir = out_dir / "models"
+    sha256 = {name: sha256_hex(data) for name, data in files.items()}
+    checked = Manifest.from_dict({**manifest, "files": sha256}, f"the version to write under {models_dir}")
     models_dir.mkdir(parents=True, exist_ok=True)
-    version = manifest["version"]
+    version = checked.version
     final = models_dir / version
     if final.exists():
         raise FileExistsError(f"model version {final} already exists; versions are immutable")
@@ -81,8 +69,7 @@ def write_version(out_dir: Path, files: dict[str, bytes], manifest: dict[str, An
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)
-        manifest = {**manifest, "files": {name: sha256_bytes(data) for name, data in files.items()}}
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        (staging / MANIFEST_FILE).write_text(json.dumps(checked.to_dict(), indent=2, sort_keys=True))
         os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,7 +1,7 @@
 """Forecast the days of a ``test.csv``-shaped file (known-future covariates) with a model version.
 
 Reads the file (validated: an unknown store, a bad date or flag stops with file, line and column),
-checks its days lie within the version's 42 days after its origin, forecasts through onnxruntime
+checks its days lie within the version's ``horizon_days`` (42) days after its origin, forecasts through onnxruntime
 and writes one CSV row per file row, in file order: Store, Date, Open, Sales, Lower, Upper (euros,
 90 % interval, 0 on closed days).
 """
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.daily_csv import read_future_csv
 from rossmann_core.data.panel import attach_covariates, empty_panel, fill_panel
 from rossmann_core.errors import DataValidationError
@@ -35,13 +34,14 @@ def forecast_future_file(version: ModelVersion, future_path: Path, model: str) -
         log.warning("%s: %d rows with an empty Open, forecast as open (Kaggle's convention)", future_path, unknown_open)
         future = replace(future, open=np.where(future.open == -1, 1, future.open).astype(np.int8))
     origin = version.history.dates[-1]
+    max_lead = version.manifest.horizon_days
     lead = ((future.date - origin) / np.timedelta64(1, "D")).astype(np.int64)
-    outside = np.flatnonzero((lead < 1) | (lead > HORIZON_DAYS))
+    outside = np.flatnonzero((lead < 1) | (lead > max_lead))
     if outside.size:
         i = int(outside[0])
         raise DataValidationError(
             str(future_path), int(future.line[i]), "Date",
-            f"{future.date[i]} is not within the {HORIZON_DAYS} days after the model's last history day {origin}",
+            f"{future.date[i]} is not within the {max_lead} days after the model's last history day {origin}",
         )
     horizon = int(lead.max())
     covariates = fill_panel(

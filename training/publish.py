@@ -13,18 +13,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from rossmann_core.models.registry import s3_client
-from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, ArtifactIntegrityError, read_verified
+from rossmann_core.errors import ArtifactIntegrityError, RossmannError
+from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, read_verified
+from rossmann_core.storage import s3_client, s3_key
 
 log = logging.getLogger(__name__)
 
 
-class PublishError(ValueError):
+class PublishError(RossmannError):
     """The version cannot be published as asked (the CLI prints the message and exits 2)."""
-
-
-def _key(prefix: str, *parts: str) -> str:
-    return "/".join(p for p in (prefix.strip("/"), *parts) if p)
 
 
 def _remote_bytes(client: Any, bucket: str, key: str) -> bytes | None:
@@ -53,32 +50,32 @@ def publish_version(
     manifest_bytes = (version_dir / MANIFEST_FILE).read_bytes()
     manifest = json.loads(manifest_bytes)
     try:
-        files = {name: read_verified(version_dir, manifest, name) for name in manifest["files"]}
+        files = {name: read_verified(version_dir, manifest["files"], name) for name in manifest["files"]}
     except ArtifactIntegrityError as error:
         raise PublishError(f"refusing to publish a damaged version: {error}") from None
     client = client or s3_client()
     try:
         _upload(client, bucket, prefix, version, files, manifest_bytes)
     except (BotoCoreError, ClientError) as error:
-        raise PublishError(f"cannot publish to s3://{bucket}/{_key(prefix)}: {error}") from None
-    uri = f"s3://{bucket}/{_key(prefix, version)}"
-    log.info("published %s; s3://%s/%s points at it", uri, bucket, _key(prefix, LATEST_FILE))
+        raise PublishError(f"cannot publish to s3://{bucket}/{s3_key(prefix)}: {error}") from None
+    uri = f"s3://{bucket}/{s3_key(prefix, version)}"
+    log.info("published %s; s3://%s/%s points at it", uri, bucket, s3_key(prefix, LATEST_FILE))
     return uri
 
 
 def _upload(client: Any, bucket: str, prefix: str, version: str, files: dict[str, bytes], manifest: bytes) -> None:
     """Files, then manifest, then latest.json; refuses to change an existing version."""
-    existing = _remote_bytes(client, bucket, _key(prefix, version, MANIFEST_FILE))
+    existing = _remote_bytes(client, bucket, s3_key(prefix, version, MANIFEST_FILE))
     if existing is not None and existing != manifest:
-        where = f"s3://{bucket}/{_key(prefix, version)}"
+        where = f"s3://{bucket}/{s3_key(prefix, version)}"
         raise PublishError(f"{where} exists with another manifest; versions are immutable")
     for name, data in files.items():
-        client.put_object(Bucket=bucket, Key=_key(prefix, version, name), Body=data)
-        log.info("uploaded %s (%.1f MB)", _key(prefix, version, name), len(data) / 1e6)
+        client.put_object(Bucket=bucket, Key=s3_key(prefix, version, name), Body=data)
+        log.info("uploaded %s (%.1f MB)", s3_key(prefix, version, name), len(data) / 1e6)
     client.put_object(
-        Bucket=bucket, Key=_key(prefix, version, MANIFEST_FILE), Body=manifest, ContentType="application/json"
+        Bucket=bucket, Key=s3_key(prefix, version, MANIFEST_FILE), Body=manifest, ContentType="application/json"
     )
     client.put_object(
-        Bucket=bucket, Key=_key(prefix, LATEST_FILE), Body=json.dumps({"version": version}).encode(),
+        Bucket=bucket, Key=s3_key(prefix, LATEST_FILE), Body=json.dumps({"version": version}).encode(),
         ContentType="application/json",
     )

@@ -14,26 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
-from sklearn.pipeline import Pipeline
 
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
-from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
-from rossmann_core.models.forecast import FEATURES_INPUT
+from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.forest_target import FOREST_TARGET
 from rossmann_core.models.version import STATE_FILE
 
-from . import importance
 from .calibration import calibrate, fit_blend
 from .config import DEFAULT_FOREST, DEFAULT_LSTM, STATE_HISTORY_DAYS, ForestSettings, LstmSettings
 from .data import Dataset
-from .export import forest_to_onnx, git_commit, new_version_name, state_bytes, write_version
-from .forest import fit_forest, predict_log_sales
-from .windows import origin_rows, training_rows
+from .export import git_commit, new_version_name, state_bytes, write_version
+from .rf.train import RF_FILE, train_forest
+from .windows import origin_rows
 
 log = logging.getLogger(__name__)
 
-RF_FILE = "rf.onnx"
 MODELS = ("rf", "lstm")
 """Trainable models; with both, the version also holds their blend as ``ensemble``."""
 
@@ -43,49 +39,6 @@ def history_until(dataset: Dataset, cutoff: np.datetime64 | None) -> Panel:
     last = dataset.last_day if cutoff is None else np.datetime64(cutoff, "D")
     dataset.panel.day_index(last)
     return dataset.panel.window(dataset.panel.start, last)
-
-
-def onnx_parity(onnx_model: bytes, pipeline: Pipeline, features: np.ndarray) -> float:
-    """Max |onnxruntime - scikit-learn| of the forest's raw output on ``features``."""
-    session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
-    onnx_out = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
-    return float(np.max(np.abs(onnx_out - pipeline.predict(features))))
-
-
-def train_forest(
-    history: Panel, dataset: Dataset, calib_idx: tuple[np.ndarray, ...], settings: ForestSettings
-) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...]]:
-    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast and training rows."""
-    started = time.perf_counter()
-    last = history.n_days - 1
-    builder = FeatureBuilder(history, dataset.stores)
-    train_idx = training_rows(history, last - HORIZON_DAYS)
-    train_x, calib_x = builder.build(*train_idx), builder.build(*calib_idx)
-    train_y, calib_y = history.sales[train_idx[:2]], history.sales[calib_idx[:2]]
-    log.info(
-        "features: %d training rows, %d calibration rows, %.1f s",
-        len(train_y), len(calib_y), time.perf_counter() - started,
-    )
-    fit_started = time.perf_counter()
-    pipeline = fit_forest(train_x, train_y, settings)
-    fit_seconds = time.perf_counter() - fit_started
-    calib_log = predict_log_sales(pipeline, calib_x)
-    calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2])
-    onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
-    parity = onnx_parity(onnx_model, pipeline, calib_x)
-    log.info("RF calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e",
-             calibration["metrics"]["calibration_rmspe"], calibration["metrics"]["calibration_rmspe_uncorrected"],
-             calibration["correction"], parity)
-    entry = {
-        "file": RF_FILE,
-        "kind": "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx",
-        "settings": settings.__dict__,
-        **calibration,
-        "onnx_parity_max_abs_diff": parity,
-        "train_seconds": round(fit_seconds, 1),
-        "importance": importance.report(pipeline, calib_x, calib_y, calibration["correction"]),
-    }
-    return onnx_model, entry, calib_log, train_idx
 
 
 def train_model(
@@ -145,7 +98,7 @@ def train_model(
         "rows": rows,
         "feature_names": list(FEATURE_NAMES),
         "feature_dtype": "float32",
-        "target": "log(sales) - hist_dow_promo_mean_log",
+        "target": FOREST_TARGET.description,
         "models": entries,
     }
     version_dir = write_version(out_dir, files, manifest)

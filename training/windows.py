@@ -1,20 +1,12 @@
-"""Which (store, day, origin) rows train, calibrate and test a model.
+"""Which (store, day, origin) rows are scored: open days with sales, forecast from a given origin.
 
-Training rows mimic forecasting: origins every HORIZON_DAYS days back from the end of training, each
-origin owning the next HORIZON_DAYS days, so every training row has a lead of 1..42 days and sees
-only the history a real forecast made at its origin would see.
+Every model of a version is calibrated on :func:`origin_rows` of the same origin (the 42 days before
+the cutoff); the forest's training rows (:mod:`training.rf.rows`) are such rows of earlier origins.
 """
-
-import logging
 
 import numpy as np
 
-from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
-
-from .config import MIN_HISTORY_DAYS
-
-log = logging.getLogger(__name__)
 
 
 def scorable(panel: Panel, store: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -29,29 +21,3 @@ def origin_rows(panel: Panel, origin: int, horizon: int) -> tuple[np.ndarray, np
     store, day = (a.ravel() for a in np.meshgrid(np.arange(len(panel.store_ids)), days, indexing="ij"))
     keep = scorable(panel, store, day)
     return store[keep], day[keep], np.full(int(keep.sum()), origin)
-
-
-def training_rows(panel: Panel, last_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scorable rows of days ..last_day with origins last_day - 42k (k >= 1)."""
-    parts = []
-    origin = last_day - HORIZON_DAYS
-    while origin >= MIN_HISTORY_DAYS:
-        parts.append(origin_rows(panel, origin, HORIZON_DAYS))
-        origin -= HORIZON_DAYS
-    if not parts:
-        raise ValueError(f"need more than {MIN_HISTORY_DAYS + HORIZON_DAYS} days of history to train")
-    rows = tuple(np.concatenate(columns) for columns in zip(*parts))
-    log_dropped(panel, origin + HORIZON_DAYS + 1, last_day, len(rows[0]))
-    return rows
-
-
-def log_dropped(panel: Panel, first_day: int, last_day: int, kept: int) -> None:
-    """Log how many store-days of days first_day..last_day were left out of training, and why."""
-    sales = panel.sales[:, first_day : last_day + 1]
-    is_open = panel.open[:, first_day : last_day + 1]
-    log.info(
-        "training rows: %d kept of %d store-days; dropped %d closed, %d open with zero sales, %d without a row; "
-        "%d days before the first origin (%s) are history only",
-        kept, sales.size, int((is_open == 0).sum()), int(((is_open == 1) & (sales == 0)).sum()),
-        int((is_open == -1).sum()), first_day, panel.dates[first_day - 1],
-    )

@@ -17,9 +17,9 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from mangum import Mangum  # noqa: E402
 
-from forecast_api.logs import configure_logging  # noqa: E402
 from forecast_api.middleware import RequestContextMiddleware  # noqa: E402
 from forecast_api.routes import router  # noqa: E402
+from rossmann_core.serving.logs import configure_logging  # noqa: E402
 
 configure_logging()
 

@@ -1,15 +1,17 @@
-"""Nightly batch Lambda: forecasts every store 42 days ahead (logic in ``nightly_batch.run``).
+"""Nightly batch Lambda (SAM: ``CodeUri: functions/batch/``, ``Handler: app.handler``): forecasts every
+store 42 days ahead (plumbing in ``nightly_batch.handler``, the run in ``nightly_batch.run``).
 
-Event: an EventBridge scheduled event, or ``{"run_date": "YYYY-MM-DD"}`` by hand. Settings (set by
-template.yaml): DATA_BUCKET, FORECAST_BUCKET, MODEL_REGISTRY, optional MODEL_VERSION.
+Event: an EventBridge scheduled event, or ``{"run_date": "YYYY-MM-DD"}`` by hand. Settings
+(environment, see ``rossmann_core.serving.settings``): DATA_BUCKET, FORECAST_BUCKET, MODEL_REGISTRY,
+optional DATA_PREFIX, FORECAST_PREFIX, MODEL_VERSION, MODEL_CACHE_DIR.
 """
 
-import logging
 from typing import Any
 
 from nightly_batch.handler import handle
+from rossmann_core.serving.logs import configure_logging
 
-logging.getLogger().setLevel(logging.INFO)
+configure_logging()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rossmann_core.errors import RossmannError
+
 from .publish import publish, resolve_version_dir
 from .template import REPO_ROOT, bucket_names, load_template
 
@@ -37,7 +39,7 @@ DEFAULT_API_PORT = 8310
 REGISTRY_PREFIX = "models"
 
 
-class LocalStackError(RuntimeError):
+class LocalStackError(RossmannError):
     """The local stack cannot be brought up; the message says which step failed and why."""
 
 
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                          args.model_dir and args.model_dir.resolve(), args.moto_port, args.api_port)
     try:
         info = up(config)
-    except (LocalStackError, OSError) as error:
+    except (RossmannError, OSError) as error:  # LocalStackError, PublishError, bad data: the message says why
         print(f"local stack not started: {error}", file=sys.stderr)
         return 1
     print(json.dumps(info, indent=2))

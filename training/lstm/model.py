@@ -10,7 +10,8 @@ the same two dense layers, so the 42 outputs (scaled log deviations) come out at
 import keras
 from keras import layers, ops
 
-from rossmann_core.features.sequences import HORIZON, OUTPUT_NAME
+from rossmann_core import HORIZON_DAYS
+from rossmann_core.features.sequences import OUTPUT_NAME
 
 from ..config import LstmSettings
 
@@ -18,20 +19,20 @@ from ..config import LstmSettings
 def masked_mse(y_true, y_pred):
     """Mean squared error over the scored days; NaN targets (closed, unknown) count as zero error.
 
-    Averaged over all HORIZON days so every scored day weighs the same across windows.
+    Averaged over all HORIZON_DAYS days so every scored day weighs the same across windows.
     """
     known = ops.isfinite(y_true)
     error = ops.where(known, ops.where(known, y_true, 0.0) - y_pred, 0.0)
-    return ops.sum(ops.square(error), axis=-1) / HORIZON
+    return ops.sum(ops.square(error), axis=-1) / HORIZON_DAYS
 
 
 def build_model(
     lookback_weeks: int, past_width: int, future_width: int, static_width: int, n_stores: int,
     settings: LstmSettings,
 ) -> keras.Model:
-    """The uncompiled functional model; output ``deviation`` (n, HORIZON) float32."""
+    """The uncompiled functional model; output ``deviation`` (n, HORIZON_DAYS) float32."""
     past = keras.Input((lookback_weeks, past_width), name="past")
-    future = keras.Input((HORIZON, future_width), name="future")
+    future = keras.Input((HORIZON_DAYS, future_width), name="future")
     static = keras.Input((static_width,), name="static")
     store = keras.Input((1,), dtype="int32", name="store")
 
@@ -40,12 +41,12 @@ def build_model(
     embedding = layers.Flatten()(layers.Embedding(n_stores, settings.embedding_dim, name="store_embedding")(store))
     context = layers.Concatenate()([encoded, static, embedding])
     context = layers.Dropout(settings.dropout)(context)
-    context = layers.RepeatVector(HORIZON)(layers.Dense(settings.head_units, name="context_projection")(context))
+    context = layers.RepeatVector(HORIZON_DAYS)(layers.Dense(settings.head_units, name="context_projection")(context))
     day = layers.Dense(settings.head_units, name="day_projection")(future)
     hidden = layers.Activation("relu")(layers.Add()([context, day]))
     hidden = layers.Dense(settings.head_units, activation="relu", name="head_hidden")(hidden)
     output = layers.Dense(1, name="head_output")(hidden)
-    return keras.Model([past, future, static, store], layers.Reshape((HORIZON,), name=OUTPUT_NAME)(output))
+    return keras.Model([past, future, static, store], layers.Reshape((HORIZON_DAYS,), name=OUTPUT_NAME)(output))
 
 
 def compile_model(model: keras.Model, settings: LstmSettings, steps_per_epoch: int) -> keras.Model:

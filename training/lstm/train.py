@@ -12,18 +12,18 @@ from typing import Any
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.features.sequences import (
     FUTURE_CHANNELS,
-    HORIZON,
     INPUT_NAMES,
     OUTPUT_NAME,
     PAST_CHANNELS,
     STATIC_FEATURES,
     SequenceBuilder,
 )
-from rossmann_core.models.lstm_runtime import SequenceScaler, predict_log_sales
+from rossmann_core.models.lstm_runtime import SequenceScaler, SequenceSpec, predict_log_sales
 
 from ..config import LstmSettings
 from ..metrics import rmspe
@@ -41,7 +41,7 @@ LSTM_FILE = "lstm.onnx"
 @dataclass(frozen=True)
 class LstmResult:
     """The exported model, its manifest entry (without calibration figures) and the calibration
-    forecast: uncorrected log sales of days T-41..T for every store, (n_stores, HORIZON) float64."""
+    forecast: uncorrected log sales of days T-41..T for every store, (n_stores, HORIZON_DAYS) float64."""
 
     onnx_model: bytes
     entry: dict[str, Any]
@@ -49,7 +49,7 @@ class LstmResult:
 
 
 def log_rmspe(windows: Windows, log_pred: np.ndarray) -> float:
-    """RMSPE of log-sales forecasts (n, HORIZON) against the windows' scored days."""
+    """RMSPE of log-sales forecasts (n, HORIZON_DAYS) against the windows' scored days."""
     scored = np.isfinite(windows.target)
     actual = np.exp(windows.target + windows.inputs.base)[scored]
     return rmspe(actual, np.exp(log_pred[scored]))
@@ -61,7 +61,7 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
     configure_tensorflow(settings)
     builder = SequenceBuilder(history, stores, settings.lookback_weeks)
     n_stores = len(history.store_ids)
-    calib_origin = history.n_days - 1 - HORIZON
+    calib_origin = history.n_days - 1 - HORIZON_DAYS
     origins = training_origins(calib_origin, builder.lookback_days, settings.origin_stride_days)
     train = build_windows(builder, *all_stores(n_stores, origins), settings.min_known_share)
     calib = build_windows(builder, *all_stores(n_stores, np.array([calib_origin])))
@@ -90,8 +90,9 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
 
     onnx_model = export.to_onnx(model)
     parity = export.parity(onnx_model, model, calib_feed)
-    entry = manifest_entry(settings, scaler, calib_feed, epochs, parity, fit_seconds, history.store_ids)
-    calibration_log = serve_calibration(onnx_model, entry, history, stores, calib_origin)
+    spec = SequenceSpec(settings.lookback_weeks, tuple(history.store_ids.tolist()), scaler)
+    entry = manifest_entry(settings, spec, calib_feed, epochs, parity, fit_seconds)
+    calibration_log = serve_calibration(onnx_model, spec, history, stores, calib_origin)
     entry["total_seconds"] = round(time.perf_counter() - started, 1)
     log.info("LSTM: %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE (uncorrected) %.4f",
              len(epochs), fit_seconds, len(onnx_model) / 1e6, parity, log_rmspe(calib, calibration_log))
@@ -106,20 +107,21 @@ def feed_in_chunks(scaler: SequenceScaler, windows: Windows) -> dict[str, np.nda
 
 
 def serve_calibration(
-    onnx_model: bytes, entry: dict[str, Any], history: Panel, stores: StoreTable, origin: int
+    onnx_model: bytes, spec: SequenceSpec, history: Panel, stores: StoreTable, origin: int
 ) -> np.ndarray:
     """The calibration forecast through onnxruntime and :func:`rossmann_core.models.lstm_runtime.predict_log_sales`."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
-    return predict_log_sales(session, entry, history, stores, np.arange(len(history.store_ids)), origin)
+    return predict_log_sales(session, spec, history, stores, np.arange(len(history.store_ids)), origin)
 
 
 def manifest_entry(
-    settings: LstmSettings, scaler: SequenceScaler, feed: dict[str, np.ndarray], epochs: list[dict[str, float]],
-    parity: float, fit_seconds: float, store_ids: np.ndarray,
+    settings: LstmSettings, spec: SequenceSpec, feed: dict[str, np.ndarray], epochs: list[dict[str, float]],
+    parity: float, fit_seconds: float,
 ) -> dict[str, Any]:
-    """Everything serving needs besides the ONNX file, plus how the model was trained.
+    """Everything serving needs besides the ONNX file and calibration, plus how the model was trained.
+    The caller adds the calibration; ``rossmann_core.models.manifest.LstmEntry`` is how serving reads it.
 
     ``train_seconds`` is the Keras fit; ``total_seconds`` (added by the caller) also counts building the
     windows, the export and the calibration forecast."""
@@ -130,17 +132,15 @@ def manifest_entry(
         "description": "Keras 2-layer LSTM encoder + per-day dense head, 42 days at once, via tf2onnx",
         "target": "log(sales) - base (store x weekday x promo mean log sales of the year to the origin), "
                   "scaled to (-1, 1)",
-        "lookback_weeks": settings.lookback_weeks,
-        "horizon_days": HORIZON,
+        **spec.to_manifest(),
+        "horizon_days": HORIZON_DAYS,
         "inputs": export.input_specs(feed),
         "input_names": list(INPUT_NAMES),
-        "output": {"name": OUTPUT_NAME, "shape": [None, HORIZON], "dtype": "float32"},
+        "output": {"name": OUTPUT_NAME, "shape": [None, HORIZON_DAYS], "dtype": "float32"},
         "channels": {"past": list(PAST_CHANNELS), "future": list(FUTURE_CHANNELS), "static": list(STATIC_FEATURES)},
-        "scaler": scaler.to_manifest(),
         "settings": {**asdict(settings), "lstm_units": list(settings.lstm_units)},
         "epochs": epochs,
         "best_epoch": best["epoch"],
-        "embedding_store_ids": store_ids.tolist(),
         "onnx_parity_max_abs_diff": parity,
         "train_seconds": round(fit_seconds, 1),
     }

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rossmann_core.features.sequences import HORIZON, STATIC_FEATURES, SequenceBuilder, SequenceInputs
+from rossmann_core import HORIZON_DAYS
+from rossmann_core.errors import DataRangeError
+from rossmann_core.features.sequences import STATIC_FEATURES, SequenceBuilder, SequenceInputs
 
 CHUNK_WINDOWS = 20_000
 """Windows built per call, to bound the float64 temporaries."""
@@ -17,7 +19,7 @@ CHUNK_WINDOWS = 20_000
 
 @dataclass(frozen=True)
 class Windows:
-    """Unscaled inputs of n windows and their targets: log sales minus base, (n, HORIZON) float32,
+    """Unscaled inputs of n windows and their targets: log sales minus base, (n, HORIZON_DAYS) float32,
     NaN where the day is not scored (closed, unknown, zero sales)."""
 
     inputs: SequenceInputs
@@ -29,17 +31,17 @@ class Windows:
 
 
 def training_origins(last_train_day: int, lookback_days: int, stride: int) -> np.ndarray:
-    """Origins last_train_day - HORIZON, then every ``stride`` days back while a full lookback fits."""
+    """Origins last_train_day - HORIZON_DAYS, then every ``stride`` days back while a full lookback fits."""
     first = lookback_days - 1
-    latest = last_train_day - HORIZON
+    latest = last_train_day - HORIZON_DAYS
     if latest < first:
-        raise ValueError(f"need at least {lookback_days + 2 * HORIZON} days of history to train the LSTM")
+        raise DataRangeError(f"need at least {lookback_days + 2 * HORIZON_DAYS} days of history to train the LSTM")
     return np.arange(latest, first - 1, -stride)[::-1]
 
 
 def targets(builder: SequenceBuilder, store: np.ndarray, origin: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """log sales of days origin+1..origin+HORIZON minus their ``base`` (n, HORIZON); float32, NaN unscored."""
-    days = origin[:, None] + np.arange(1, HORIZON + 1)
+    """log sales of days origin+1..origin+HORIZON_DAYS minus their ``base`` (n, HORIZON_DAYS); float32, NaN unscored."""
+    days = origin[:, None] + np.arange(1, HORIZON_DAYS + 1)
     return (builder.log_sales(store, days) - base).astype(np.float32)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .logs import request_id_var
+from rossmann_core.serving.logs import request_id_var
 
 log = logging.getLogger("forecast_api.access")
 

@@ -1,74 +1,65 @@
 """The model version this container serves: loaded on first use, then kept for the container's life.
 
-Any failure to load (missing setting, unreadable registry, a file whose sha256 differs from the
-manifest) is logged once per attempt and raised as :class:`ModelUnavailableError`, answered 503;
-the next request tries again.
+Loading goes through the shared :class:`~rossmann_core.serving.model_cache.ModelCache` (the batch
+uses the same one). Any failure to load (missing setting, unreadable registry, a file whose sha256
+differs from the manifest, a model built for other features) is logged once per attempt and raised
+as :class:`ModelUnavailableError`, answered 503; the next request tries again.
 """
 
 import contextlib
 import logging
 import threading
-import time
-from typing import Any
 
-from rossmann_core.models.registry import RegistryError, list_versions, load_from_registry, read_json
-from rossmann_core.models.version import MANIFEST_FILE, ArtifactIntegrityError
-from rossmann_core.serving.servable import IncompatibleModelError, Servable, prepare
-from rossmann_core.serving.settings import ServingSettings, SettingsError, serving_settings
+from rossmann_core.errors import (
+    ArtifactIntegrityError,
+    ManifestError,
+    ModelError,
+    RegistryError,
+    RossmannError,
+    SettingsError,
+)
+from rossmann_core.models.manifest import Manifest
+from rossmann_core.models.registry import list_versions, read_json
+from rossmann_core.models.version import MANIFEST_FILE
+from rossmann_core.serving.model_cache import ModelCache
+from rossmann_core.serving.servable import Servable, prepare
+from rossmann_core.serving.settings import ModelSettings, model_settings
 
 log = logging.getLogger("forecast_api.model")
 
-_lock = threading.Lock()
-_servable: Servable | None = None
-_manifests: dict[tuple[str, str], dict[str, Any]] = {}
+_cache: ModelCache[Servable] = ModelCache(prepare)
+_manifests: dict[tuple[str, str], Manifest] = {}
 
 
-class ModelUnavailableError(RuntimeError):
+class ModelUnavailableError(RossmannError):
     """No model version can be served; the message says why."""
 
 
-def settings() -> ServingSettings:
+def settings() -> ModelSettings:
     try:
-        return serving_settings()
+        return model_settings()
     except SettingsError as error:
         log.error("model settings are incomplete: %s", error, extra={"event": "settings_error"})
         raise ModelUnavailableError(str(error)) from None
 
 
-def _load() -> Servable:
+def get_servable() -> Servable:
+    """The loaded model, loading it on first use (thread-safe for uvicorn's worker threads)."""
+    loaded = _cache.loaded
+    if loaded is not None:
+        return loaded
     config = settings()
-    started = time.perf_counter()
     try:
-        version = load_from_registry(config.registry, config.version, config.cache_dir)
+        return _cache.get(config, follow_latest=False)
     except ArtifactIntegrityError as error:
         log.error("refusing model: integrity check failed: %s", error, extra={"event": "integrity_error"})
         raise ModelUnavailableError(f"the model version failed its integrity check: {error}") from None
-    except RegistryError as error:
-        log.error("cannot read model registry: %s", error, extra={"event": "registry_error"})
+    except ModelError as error:
+        log.error("refusing model from %s: %s", config.registry, error, extra={"event": "model_error"})
         raise ModelUnavailableError(str(error)) from None
     except Exception as error:
         log.exception("cannot load model from %s", config.registry, extra={"event": "model_load_error"})
         raise ModelUnavailableError(f"the model cannot be loaded ({type(error).__name__})") from None
-    try:
-        servable = prepare(version)
-    except IncompatibleModelError as error:
-        log.error("refusing model: %s", error, extra={"event": "incompatible_model"})
-        raise ModelUnavailableError(str(error)) from None
-    log.info(
-        "serving model version %s (%s) from %s", version.version, ", ".join(version.models), config.registry,
-        extra={"event": "model_loaded", "load_seconds": round(time.perf_counter() - started, 3)},
-    )
-    return servable
-
-
-def get_servable() -> Servable:
-    """The loaded model, loading it on first use (thread-safe for uvicorn's worker threads)."""
-    global _servable
-    if _servable is None:
-        with _lock:
-            if _servable is None:
-                _servable = _load()
-    return _servable
 
 
 def preload() -> None:
@@ -79,7 +70,7 @@ def preload() -> None:
     the first request tries again and answers 503 with the reason.
     """
     try:
-        serving_settings()
+        model_settings()
     except SettingsError:
         return
 
@@ -92,13 +83,15 @@ def preload() -> None:
 
 def loaded_version() -> str | None:
     """Name of the version in memory, None before the first successful load."""
-    return None if _servable is None else _servable.version.version
+    loaded = _cache.loaded
+    return None if loaded is None else loaded.version.version
 
 
-def registry_manifests() -> list[dict[str, Any]]:
-    """Manifests of every complete version in the registry, oldest first (immutable, so cached).
+def registry_manifests() -> list[Manifest]:
+    """Validated manifests of every complete version in the registry, oldest first (immutable, so cached).
 
-    A version folder without a readable manifest (an upload in progress) is skipped.
+    A version folder without a readable manifest (an upload in progress) or with one this code cannot
+    serve (:meth:`Manifest.from_dict` fails) is skipped with a warning.
     """
     registry = settings().registry
     try:
@@ -106,9 +99,12 @@ def registry_manifests() -> list[dict[str, Any]]:
         for name in names:
             if (registry, name) not in _manifests:
                 try:
-                    _manifests[registry, name] = read_json(registry, name, MANIFEST_FILE)
+                    raw = read_json(registry, name, MANIFEST_FILE)
+                    _manifests[registry, name] = Manifest.from_dict(raw, f"{registry}/{name}/{MANIFEST_FILE}")
                 except RegistryError as error:
                     log.warning("skipping version %s: %s", name, error, extra={"event": "incomplete_version"})
+                except ManifestError as error:
+                    log.warning("skipping version %s: %s", name, error, extra={"event": "invalid_manifest"})
     except Exception as error:
         log.exception("cannot list model registry %s", registry, extra={"event": "registry_error"})
         raise ModelUnavailableError(f"the model registry cannot be read ({type(error).__name__})") from None
@@ -117,7 +113,5 @@ def registry_manifests() -> list[dict[str, Any]]:
 
 def reset() -> None:
     """Forget the loaded model and cached manifests (tests; a new registry setting)."""
-    global _servable
-    with _lock:
-        _servable = None
-        _manifests.clear()
+    _cache.clear()
+    _manifests.clear()

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 
 from rossmann_core.covariates.assume import COVARIATES
+from rossmann_core.data.daily_csv import STATE_HOLIDAY_LETTERS
 from rossmann_core.serving.servable import Servable, StoreForecasts
 
-STATE_HOLIDAY_LETTERS = np.array(["0", "a", "b", "c"])
-"""Kaggle letter of each StateHoliday code 0..3."""
-STATE_HOLIDAY_CODES = {letter: code for code, letter in enumerate(STATE_HOLIDAY_LETTERS)}
+STATE_HOLIDAY_LETTER_OF_CODE = np.array(STATE_HOLIDAY_LETTERS)
+"""Kaggle letter of each StateHoliday code 0..3, indexable by a code array."""
 
 
 def forecast_document(servable: Servable, result: StoreForecasts) -> dict[str, Any]:
@@ -30,19 +30,19 @@ def forecast_document(servable: Servable, result: StoreForecasts) -> dict[str, A
     sales, lower, upper = (per_store(np.round(getattr(forecast, name), 2)) for name in ("sales", "lower", "upper"))
     values = {
         "open": per_store(panel.open), "promo": per_store(panel.promo),
-        "state_holiday": per_store(STATE_HOLIDAY_LETTERS[panel.state_holiday]),
+        "state_holiday": per_store(STATE_HOLIDAY_LETTER_OF_CODE[panel.state_holiday]),
         "school_holiday": per_store(panel.school_holiday),
     }
     assumed = {name: per_store(~result.given[..., k]) for k, name in enumerate(COVARIATES)}
     dates = np.datetime_as_string(panel.dates).tolist()
-    interval = servable.version.manifest["models"][result.model].get("interval", {})
+    interval = servable.version.manifest.models[result.model].interval
     return {
         "model": result.model,
         "model_version": servable.version.version,
         "origin": str(servable.origin),
         "start": str(result.start),
         "horizon_days": n_days,
-        "interval_level": float(interval.get("level", 0.9)),
+        "interval_level": interval.level,
         "stores": [
             {
                 "store": int(store),

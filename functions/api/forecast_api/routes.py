@@ -7,14 +7,15 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import COVARIATES, CovariateOverrides
+from rossmann_core.data.daily_csv import STATE_HOLIDAY_CODES
 from rossmann_core.models.registry import latest_version
 from rossmann_core.serving.servable import ForecastRequestError, Servable, UnknownStoreError, forecast_stores
 
 from . import model_state
-from .responses import STATE_HOLIDAY_CODES, forecast_document, to_json
+from .responses import forecast_document, to_json
 from .schemas import (
-    MAX_HORIZON_DAYS,
     MAX_STORE_ID,
     MODEL_NAME_PATTERN,
     CovariateOverride,
@@ -98,11 +99,6 @@ def health(model: ServableDep) -> HealthResponse:
     )
 
 
-def _metrics(entry: dict[str, Any]) -> dict[str, float]:
-    metrics = entry.get("metrics", {})
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-
-
 @router.get("/models", response_model=ModelsResponse, responses={503: ERRORS[503]})
 def models() -> ModelsResponse:
     """Versions in the registry with their models' validation metrics and creation time."""
@@ -119,9 +115,9 @@ def models() -> ModelsResponse:
     loaded = model_state.loaded_version()
     return ModelsResponse(versions=[
         VersionInfo(
-            version=m["version"], created_at=m.get("created_at"), origin=m.get("origin"),
-            latest=m["version"] == latest, loaded=m["version"] == loaded,
-            models=[ModelInfo(name=name, metrics=_metrics(entry)) for name, entry in m.get("models", {}).items()],
+            version=m.version, created_at=m.created_at, origin=m.origin,
+            latest=m.version == latest, loaded=m.version == loaded,
+            models=[ModelInfo(name=name, metrics=dict(entry.metrics)) for name, entry in m.models.items()],
         )
         for m in manifests
     ])
@@ -144,7 +140,7 @@ def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
 def store_forecast(
     store_id: Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")],
     model: ServableDep,
-    horizon_days: Annotated[int, Query(ge=1, le=MAX_HORIZON_DAYS, description="days, 1..42")] = MAX_HORIZON_DAYS,
+    horizon_days: Annotated[int, Query(ge=1, le=HORIZON_DAYS, description="days, 1..42")] = HORIZON_DAYS,
     model_name: Annotated[str | None, Query(alias="model", max_length=40, pattern=MODEL_NAME_PATTERN)] = None,
     start: Annotated[dt.date | None, Query(description="first day; default the day after the history")] = None,
 ) -> Response:

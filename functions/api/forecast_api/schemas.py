@@ -7,14 +7,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rossmann_core import HORIZON_DAYS
 
-MAX_HORIZON_DAYS = HORIZON_DAYS
 MAX_STORES = 2_000
 MAX_OVERRIDES = 50_000
 MAX_STORE_ID = 1_000_000
 MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 StoreId = Annotated[int, Field(ge=1, le=MAX_STORE_ID, description="Rossmann store id, e.g. 1..1115")]
-HorizonDays = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, description="days to forecast, 1..42")]
+HorizonDays = Annotated[int, Field(ge=1, le=HORIZON_DAYS, description="days to forecast, 1..42")]
 ModelName = Annotated[
     str,
     Field(
@@ -23,7 +22,7 @@ ModelName = Annotated[
     ),
 ]
 StateHolidayCode = Literal["0", "a", "b", "c"]
-"""Kaggle's StateHoliday letters: none, public holiday, Easter, Christmas."""
+"""Kaggle's StateHoliday letters (``rossmann_core.data.daily_csv.STATE_HOLIDAY_LETTERS``, checked by a test)."""
 
 
 class CovariateOverride(BaseModel):
@@ -52,7 +51,7 @@ class ForecastRequest(BaseModel):
         description='store ids (unique), or "all"', min_length=1, max_length=MAX_STORES
     )
     start: dt.date | None = Field(default=None, description="first day; default the day after the model's history")
-    horizon_days: HorizonDays = MAX_HORIZON_DAYS
+    horizon_days: HorizonDays = HORIZON_DAYS
     model: ModelName | None = None
     covariates: list[CovariateOverride] = Field(
         default_factory=list, max_length=MAX_OVERRIDES,

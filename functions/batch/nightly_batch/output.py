@@ -7,26 +7,28 @@ marker: it carries the sha256 and row count of the ``forecasts.csv`` it describe
 the next run) can tell a consistent pair from a run that died between the two PUTs.
 """
 
-import hashlib
 import json
 from typing import Any
 
 import numpy as np
 
+from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast
+from rossmann_core.storage import s3_key, sha256_hex
 
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
 FORECASTS_FILE = "forecasts.csv"
 SUMMARY_FILE = "summary.json"
 
 
-class CommitError(RuntimeError):
-    """The forecasts were written but their summary (the commit marker) was not."""
+class CommitError(RossmannError):
+    """A partition whose forecasts.csv and summary.json (the commit marker) do not belong together:
+    the summary PUT failed after the CSV was replaced, or a reader found a CSV its summary does not describe."""
 
 
 def partition_prefix(prefix: str, run_date: np.datetime64) -> str:
     """``forecasts/run_date=2015-06-20`` (no trailing slash)."""
-    return "/".join(p for p in (prefix.strip("/"), f"run_date={run_date}") if p)
+    return s3_key(prefix, f"run_date={run_date}")
 
 
 def forecasts_csv(forecast: Forecast, model_version: str) -> bytes:
@@ -41,10 +43,6 @@ def forecasts_csv(forecast: Forecast, model_version: str) -> bytes:
         )
     ]
     return ("\n".join(lines) + "\n").encode("ascii")
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, summary: dict[str, Any]) -> dict[str, str]:
@@ -67,9 +65,9 @@ def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, summary: 
 
 
 def read_committed(client: Any, bucket: str, partition: str) -> tuple[dict[str, Any], bytes]:
-    """The committed (summary, forecasts.csv) of a partition; raises ValueError if they do not match."""
+    """The committed (summary, forecasts.csv) of a partition; raises CommitError if they do not match."""
     summary = json.loads(client.get_object(Bucket=bucket, Key=f"{partition}/{SUMMARY_FILE}")["Body"].read())
     csv_bytes = client.get_object(Bucket=bucket, Key=f"{partition}/{FORECASTS_FILE}")["Body"].read()
     if sha256_hex(csv_bytes) != summary["forecasts_sha256"]:
-        raise ValueError(f"{partition}/{FORECASTS_FILE} does not match its {SUMMARY_FILE}: a run died between PUTs")
+        raise CommitError(f"{partition}/{FORECASTS_FILE} does not match its {SUMMARY_FILE}: a run died between PUTs")
     return summary, csv_bytes

@@ -13,7 +13,6 @@ the stores are the model's, in its order (models may index stores); stores it wa
 are listed in the summary, not forecast.
 """
 
-import hashlib
 import logging
 import time
 import uuid
@@ -25,14 +24,16 @@ from typing import Any
 import numpy as np
 
 from nightly_batch import output as batch_output
-from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import assume_covariates, fit_covariates
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
 from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import Panel, attach_covariates, empty_panel, fill_panel
 from rossmann_core.data.stores import StoreTable, parse_store_text
+from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
+from rossmann_core.serving.settings import BatchSettings
+from rossmann_core.storage import s3_key, sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +41,8 @@ HISTORY_FILE = "train.csv"
 STORE_FILE = "store.csv"
 
 
-class BatchError(RuntimeError):
+class BatchError(RossmannError):
     """The run cannot produce a complete, checked forecast; nothing was written."""
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    """Where the batch reads and writes: bucket names and key prefixes (no trailing slash)."""
-
-    data_bucket: str
-    forecast_bucket: str
-    data_prefix: str = ""
-    forecast_prefix: str = "forecasts"
-    horizon_days: int = HORIZON_DAYS
 
 
 @dataclass(frozen=True)
@@ -157,8 +147,8 @@ def run_batch(
 
     version = load_model()
     mark = lap("load_model", started)
-    data_uri = f"s3://{settings.data_bucket}/{settings.data_prefix}".rstrip("/")
-    keys = {name: "/".join(p for p in (settings.data_prefix, name) if p) for name in (HISTORY_FILE, STORE_FILE)}
+    data_uri = f"s3://{s3_key(settings.data_bucket, settings.data_prefix)}"
+    keys = {name: s3_key(settings.data_prefix, name) for name in (HISTORY_FILE, STORE_FILE)}
     raw = {name: read_object(client, settings.data_bucket, key) for name, key in keys.items()}
     mark = lap("read_data", mark)
     history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri)
@@ -195,8 +185,8 @@ def run_batch(
         "model_origin": str(version.history.dates[-1]),
         "history_source": history.source,
         "covariates": "assumed from the history (rossmann_core.covariates.assume)",
-        "data": {"uri": data_uri, "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in raw.items()}},
-        "forecasts_sha256": batch_output.sha256_hex(csv_bytes),
+        "data": {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}},
+        "forecasts_sha256": sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),
         "timings_seconds": timings,
     }

@@ -40,6 +40,7 @@ from rossmann_core.covariates.fit import (
 from rossmann_core.covariates.holiday_calendars import calendar_names, holiday_codes, holiday_names, school_flags
 from rossmann_core.data.dates import DAY, as_days, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel, empty_panel
+from rossmann_core.data.stores import positions_of
 
 COVARIATES = ("open", "promo", "state_holiday", "school_holiday")
 """Panel fields a caller can give per store and day; the last axis of ``given`` arrays."""
@@ -188,8 +189,8 @@ def _assumed_open(model: CovariateModel, rows: np.ndarray, dates: np.ndarray, st
 def model_rows(model: CovariateModel, store_ids: np.ndarray) -> np.ndarray:
     """Rows of ``store_ids`` in the model (whose ids are sorted); raises ValueError naming an unknown store."""
     store_ids = np.asarray(store_ids)
-    rows = np.clip(np.searchsorted(model.store_ids, store_ids), 0, len(model.store_ids) - 1)
-    unknown = store_ids[model.store_ids[rows] != store_ids]
+    rows = positions_of(model.store_ids, store_ids)
+    unknown = store_ids[rows < 0]
     if unknown.size:
         raise ValueError(f"store {unknown[0]} has no history")
     return rows
@@ -222,10 +223,10 @@ def apply_overrides(model: CovariateModel, assumed: Panel, overrides: CovariateO
     if overrides is None or len(overrides.store) == 0:
         return HorizonCovariates(assumed, given)
     order = np.argsort(assumed.store_ids)
-    found = np.clip(np.searchsorted(assumed.store_ids, overrides.store, sorter=order), 0, len(order) - 1)
-    rows = order[found]
-    if np.any(assumed.store_ids[rows] != overrides.store):
+    rows = positions_of(assumed.store_ids[order], overrides.store)
+    if np.any(rows < 0):
         raise ValueError("an override names a store outside the forecast")
+    rows = order[rows]
     days = ((as_days(overrides.date) - assumed.start) / DAY).astype(np.int64)
     if np.any((days < 0) | (days >= assumed.n_days)):
         raise ValueError("an override names a date outside the forecast")

@@ -9,18 +9,16 @@ import datetime as dt
 import numpy as np
 
 from rossmann_core.covariates.holiday_calendars import calendar_matrix, calendar_names, holiday_names, school_matrix
-from rossmann_core.data.dates import DAY, as_days, weekday
+from rossmann_core.data.dates import DAY, WEEKDAY_YEAR_DAYS, as_days, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel
 
-PROFILE_DAYS = 364
-"""The open profile uses the last 52 weeks of the history."""
 PROMO_PERIODS = range(7, 36)
 """Candidate promo cycle lengths, days."""
 
 
 def fit_open(history: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """(open_weekday, closes_on_holidays) from the last PROFILE_DAYS days."""
-    recent = history.window(history.dates[-1] - (PROFILE_DAYS - 1) * DAY, history.dates[-1])
+    """(open_weekday, closes_on_holidays) from the last WEEKDAY_YEAR_DAYS days."""
+    recent = history.window(history.dates[-1] - (WEEKDAY_YEAR_DAYS - 1) * DAY, history.dates[-1])
     known = recent.open >= 0
     holiday = recent.state_holiday > 0
     ordinary = known & ~holiday

@@ -12,10 +12,10 @@ from functools import lru_cache
 import holidays
 import numpy as np
 
+from rossmann_core.data.daily_csv import CHRISTMAS_HOLIDAY, EASTER_HOLIDAY, PUBLIC_HOLIDAY
 from rossmann_core.data.dates import as_days, day_of_month, easter_sunday, month, year
 
 CATHOLIC_SUFFIX = "+catholic"
-PUBLIC, EASTER, CHRISTMAS = 1, 2, 3
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +72,7 @@ def holiday_codes(name: str, dates: np.ndarray) -> np.ndarray:
         offset = (dates - easter_sunday(int(y))).astype(np.int64)
         easter |= in_year & np.isin(offset, (-2, 0, 1))
     christmas = (month(dates) == 12) & np.isin(day_of_month(dates), (25, 26))
-    codes = np.select([easter, christmas], [EASTER, CHRISTMAS], PUBLIC)
+    codes = np.select([easter, christmas], [EASTER_HOLIDAY, CHRISTMAS_HOLIDAY], PUBLIC_HOLIDAY)
     return np.where(is_holiday, codes, 0).astype(np.int8)
 
 

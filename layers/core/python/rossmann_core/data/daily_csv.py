@@ -26,8 +26,11 @@ HISTORY_COLUMNS = (
     "SchoolHoliday",
 )
 FUTURE_COLUMNS = ("Store", "DayOfWeek", "Date", "Open", "Promo", "StateHoliday", "SchoolHoliday")
-STATE_HOLIDAY_CODES = {"0": 0, "a": 1, "b": 2, "c": 3}
-"""StateHoliday letters to int8 codes: 0 none, 1 public, 2 Easter, 3 Christmas."""
+STATE_HOLIDAY_LETTERS = ("0", "a", "b", "c")
+"""Kaggle's StateHoliday letters: none, public holiday, Easter, Christmas; a letter's index is its int8 code."""
+NO_HOLIDAY, PUBLIC_HOLIDAY, EASTER_HOLIDAY, CHRISTMAS_HOLIDAY = range(len(STATE_HOLIDAY_LETTERS))
+STATE_HOLIDAY_CODES = {letter: code for code, letter in enumerate(STATE_HOLIDAY_LETTERS)}
+"""StateHoliday letter -> int8 code."""
 
 
 @dataclass(frozen=True)
@@ -66,16 +69,25 @@ _ARRAY_FIELDS = (
 )
 
 
+def read_data_file(path: str) -> bytes:
+    """The bytes of a data file; DataValidationError naming it if it is missing or unreadable."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        raise DataValidationError(path, None, None, "file not found") from None
+    except OSError as error:
+        raise DataValidationError(path, None, None, f"cannot be read ({error.strerror})") from None
+
+
 def read_history_csv(path: str) -> DailyRows:
     """Read and validate a ``train.csv``-shaped file of daily history."""
-    with open(path, "rb") as stream:
-        return parse_daily_bytes(stream.read(), path, HISTORY_COLUMNS)
+    return parse_daily_bytes(read_data_file(path), path, HISTORY_COLUMNS)
 
 
 def read_future_csv(path: str) -> DailyRows:
     """Read and validate a ``test.csv``-shaped file of known-future days (no Sales/Customers)."""
-    with open(path, "rb") as stream:
-        return parse_daily_bytes(stream.read(), path, FUTURE_COLUMNS)
+    return parse_daily_bytes(read_data_file(path), path, FUTURE_COLUMNS)
 
 
 def parse_daily_bytes(data: bytes, source: str, columns: tuple[str, ...]) -> DailyRows:

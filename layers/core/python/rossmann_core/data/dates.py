@@ -5,6 +5,8 @@ from functools import lru_cache
 import numpy as np
 
 DAY = np.timedelta64(1, "D")
+WEEKDAY_YEAR_DAYS = 364
+"""52 weeks: the day a year back that falls on the same weekday."""
 
 
 def as_days(dates: np.ndarray) -> np.ndarray:
@@ -89,10 +91,10 @@ def days_until_christmas(dates: np.ndarray) -> np.ndarray:
 
 def same_day_last_year(dates: np.ndarray, easter_span_days: int) -> np.ndarray:
     """The comparable day a year earlier, same weekday: within ``easter_span_days`` of Easter the
-    day at the same offset from last year's Easter (Ascension, Pentecost move with it), else 364
-    days back. datetime64[D] shaped like ``dates``."""
+    day at the same offset from last year's Easter (Ascension, Pentecost move with it), else WEEKDAY_YEAR_DAYS
+    (364) days back. datetime64[D] shaped like ``dates``."""
     days = as_days(dates)
     offset = days_from_nearest_easter(days)
     previous_easter = np.array([easter_sunday(int(y) - 1) for y in year(days).ravel()], dtype="datetime64[D]")
     aligned = previous_easter.reshape(days.shape) + offset
-    return np.where(np.abs(offset) <= easter_span_days, aligned, days - np.timedelta64(364, "D"))
+    return np.where(np.abs(offset) <= easter_span_days, aligned, days - np.timedelta64(WEEKDAY_YEAR_DAYS, "D"))

@@ -6,6 +6,7 @@ import numpy as np
 
 from rossmann_core.data.daily_csv import DailyRows
 from rossmann_core.data.dates import DAY
+from rossmann_core.data.stores import positions_of, require_same_stores
 from rossmann_core.errors import DataValidationError
 
 UNKNOWN = -1
@@ -106,9 +107,8 @@ def fill_panel(panel: Panel, rows: DailyRows, with_sales: bool) -> Panel:
 
     Raises DataValidationError for a store the panel does not know.
     """
-    store_pos = np.searchsorted(panel.store_ids, rows.store)
-    store_pos = np.clip(store_pos, 0, len(panel.store_ids) - 1)
-    unknown = np.flatnonzero(panel.store_ids[store_pos] != rows.store)
+    store_pos = positions_of(panel.store_ids, rows.store)
+    unknown = np.flatnonzero(store_pos < 0)
     if unknown.size:
         i = int(unknown[0])
         raise DataValidationError(rows.source, int(rows.line[i]), "Store", f"store {rows.store[i]} is not in store.csv")
@@ -133,8 +133,7 @@ def attach_covariates(history: Panel, covariates: Panel) -> Panel:
 
     Both panels hold the same stores in the same order; sales of the new days stay unknown.
     """
-    if not np.array_equal(history.store_ids, covariates.store_ids):
-        raise ValueError("history and covariates must hold the same stores in the same order")
+    require_same_stores(history.store_ids, covariates.store_ids, "history and covariates")
     end = max(history.dates[-1], covariates.dates[-1])
     extended = history.window(history.start, end)
     future = covariates.window(history.dates[-1] + DAY, end)

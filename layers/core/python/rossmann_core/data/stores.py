@@ -9,6 +9,7 @@ from typing import TextIO
 
 import numpy as np
 
+from rossmann_core.data.daily_csv import read_data_file
 from rossmann_core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,22 @@ STORE_COLUMNS = (
 STORE_TYPES = ("a", "b", "c", "d")
 ASSORTMENTS = ("a", "b", "c")
 MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec")
+
+
+def positions_of(sorted_ids: np.ndarray, store_ids: np.ndarray) -> np.ndarray:
+    """Index of each of ``store_ids`` in ``sorted_ids`` (ascending, unique), -1 where absent.
+
+    int64 array shaped like ``store_ids``: the one sorted-id lookup of the code base.
+    """
+    store_ids = np.asarray(store_ids)
+    position = np.clip(np.searchsorted(sorted_ids, store_ids), 0, len(sorted_ids) - 1)
+    return np.where(sorted_ids[position] == store_ids, position, -1)
+
+
+def require_same_stores(first: np.ndarray, second: np.ndarray, what: str) -> None:
+    """Raise ValueError unless two store id arrays are equal (same stores, same order); ``what`` names them."""
+    if not np.array_equal(first, second):
+        raise ValueError(f"{what} must hold the same stores in the same order")
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,7 @@ class StoreTable:
 
     def index_of(self, store_ids: np.ndarray) -> np.ndarray:
         """Positions of ``store_ids`` in this table; -1 for unknown stores."""
-        pos = np.searchsorted(self.store_id, store_ids)
-        pos = np.clip(pos, 0, len(self.store_id) - 1)
-        return np.where(self.store_id[pos] == store_ids, pos, -1)
+        return positions_of(self.store_id, store_ids)
 
     def take(self, rows: np.ndarray) -> "StoreTable":
         """The table restricted to store ``rows`` (integer positions or a boolean mask)."""
@@ -61,8 +76,7 @@ class StoreTable:
 
 
 def read_store_csv(path: str) -> StoreTable:
-    with open(path, newline="", encoding="utf-8") as stream:
-        return parse_store_csv(stream, path)
+    return parse_store_text(read_data_file(path).decode("utf-8"), path)
 
 
 def parse_store_text(text: str, source: str) -> StoreTable:

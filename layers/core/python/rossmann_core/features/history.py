@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rossmann_core.data.dates import weekday
+from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import Panel
 
-YEAR_DAYS = 364
 """52 weeks: keeps weekdays aligned when looking a year back."""
 
 
@@ -85,11 +84,11 @@ def origin_stats(panel: Panel, origin: int) -> OriginStats:
         lo = max(origin + 1 - days, 0)
         return logs[:, lo:], valid[:, lo:]
 
-    year_logs, year_valid = trailing(YEAR_DAYS + 1)
+    year_logs, year_valid = trailing(WEEKDAY_YEAR_DAYS + 1)
     year_mean = _grouped_mean(year_logs, year_valid, np.zeros(year_logs.shape, dtype=int), 1)[:, 0]
     chain_mean = np.nanmean(year_mean) if np.isfinite(year_mean).any() else 0.0
     mean_365 = _fill(year_mean, chain_mean)
-    first = max(origin - YEAR_DAYS, 0)
+    first = max(origin - WEEKDAY_YEAR_DAYS, 0)
     dows = np.broadcast_to(weekday(panel.dates[first : origin + 1]), year_logs.shape)
     promo = np.clip(panel.promo[:, first : origin + 1], 0, 1)
     dow_mean = _fill(_grouped_mean(year_logs, year_valid, dows, 7), mean_365[:, None])

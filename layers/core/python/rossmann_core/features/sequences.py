@@ -1,13 +1,13 @@
 """LSTM inputs for (store, origin) windows: the one implementation shared by training and serving.
 
-A window is ``lookback_weeks * 7`` days of history ending at the origin and the HORIZON days after
-it. It reads sales of the year up to the origin and covariates up to origin + HORIZON, nothing
+A window is ``lookback_weeks * 7`` days of history ending at the origin and the HORIZON_DAYS days after
+it. It reads sales of the year up to the origin and covariates up to origin + HORIZON_DAYS, nothing
 later, so a window built from the serving state equals the one built in training from the full panel.
 
 Sales enter as deviations from the store's ``base``: its mean log sales on the same weekday with the
 same promo state over the year to the origin (:func:`.history.origin_stats`, the RF's baseline). The
 weekly and promo cycles are thus removed from the sequence (see the diagnostics report) and the
-model predicts the deviation of each of the HORIZON target days from its base.
+model predicts the deviation of each of the HORIZON_DAYS target days from its base.
 """
 
 from dataclasses import dataclass
@@ -15,19 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.data.dates import weekday
+from rossmann_core.data.daily_csv import CHRISTMAS_HOLIDAY, EASTER_HOLIDAY
+from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel
-from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable
+from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable, positions_of, require_same_stores
 from rossmann_core.features.history import origin_stats
 from rossmann_core.features.tabular import calendar_features, event_distances
 
-HORIZON = HORIZON_DAYS
-"""Target days per window, all output at once."""
-YEAR_DAYS = 364
-"""Last year's same weekday."""
 NO_COMPETITOR_METRES = 100_000.0
-EVENT_CAP_DAYS = 7
-"""Event distances are clipped to a week: the effects sit within a few days of an event."""
+SEQUENCE_EVENT_CAP_DAYS = 7
+"""The LSTM sees event distances clipped to a week (the forest: ``tabular.EVENT_DISTANCE_CAP_DAYS``):
+the effects sit within a few days of an event."""
 
 PAST_CHANNELS = ("sales_dev", "sales_known", "open", "promo", "state_holiday", "school_holiday")
 """Per lookback day; the past input packs 7 consecutive days into one step: (weeks, 7 * channels)."""
@@ -62,9 +60,9 @@ OUTPUT_NAME = "deviation"
 class SequenceInputs:
     """Unscaled inputs of n windows; float32 unless noted, NaN where a sales value is unknown.
 
-    ``past`` (n, lookback_days, len(PAST_CHANNELS)), ``future`` (n, HORIZON, len(FUTURE_CHANNELS)),
+    ``past`` (n, lookback_days, len(PAST_CHANNELS)), ``future`` (n, HORIZON_DAYS, len(FUTURE_CHANNELS)),
     ``static`` (n, len(STATIC_FEATURES)), ``store`` int32 (n, 1) the store's row in the embedding,
-    ``base`` float64 (n, HORIZON): log sales base of each target day, what the deviations add to.
+    ``base`` float64 (n, HORIZON_DAYS): log sales base of each target day, what the deviations add to.
     """
 
     past: np.ndarray
@@ -96,14 +94,13 @@ class SequenceBuilder:
     def __init__(
         self, panel: Panel, stores: StoreTable, lookback_weeks: int, embedding_store_ids: np.ndarray | None = None
     ) -> None:
-        if not np.array_equal(panel.store_ids, stores.store_id):
-            raise ValueError("panel and store table must hold the same stores in the same order")
+        require_same_stores(panel.store_ids, stores.store_id, "panel and store table")
         self.panel = panel
         self.stores = stores
         self.lookback_days = 7 * lookback_weeks
         ids = panel.store_ids if embedding_store_ids is None else np.asarray(embedding_store_ids)
-        position = np.clip(np.searchsorted(ids, panel.store_ids), 0, len(ids) - 1)
-        unknown = panel.store_ids[ids[position] != panel.store_ids]
+        position = positions_of(ids, panel.store_ids)
+        unknown = panel.store_ids[position < 0]
         if unknown.size:
             raise ValueError(f"stores {unknown[:5].tolist()} were not in the LSTM's training data")
         self.embedding_row = position.astype(np.int32)
@@ -126,7 +123,7 @@ class SequenceBuilder:
         store = np.asarray(store_rows, dtype=np.int64)
         origin = np.asarray(origins, dtype=np.int64)
         lookback = self.lookback_days
-        rel = np.arange(-lookback + 1, HORIZON + 1)
+        rel = np.arange(-lookback + 1, HORIZON_DAYS + 1)
         days = origin[:, None] + rel
         dates = self.panel.start + days.astype("timedelta64[D]")
         covariates = {name: self._gather(name, store, days) for name in ("open", "promo", "state_holiday",
@@ -175,25 +172,25 @@ class SequenceBuilder:
         self, store: np.ndarray, covariates: dict[str, np.ndarray], flags: dict[str, np.ndarray],
         dates: np.ndarray, days: np.ndarray, year: dict[str, np.ndarray],
     ) -> np.ndarray:
-        """(n, HORIZON, len(FUTURE_CHANNELS)) float64."""
+        """(n, HORIZON_DAYS, len(FUTURE_CHANNELS)) float64."""
         window = Panel(store_ids=np.arange(len(store)), start=self.panel.start,
                        sales=np.zeros(covariates["open"].shape, dtype=np.float32), **covariates)
         events = event_distances(window)
         cal = calendar_features(dates)
         angle = 2 * np.pi * (cal["day_of_year"] - 1) / 365.25
         base = year["base"][:, self.lookback_days :]
-        last_year = self.log_sales(store, days - YEAR_DAYS) - base
+        last_year = self.log_sales(store, days - WEEKDAY_YEAR_DAYS) - base
         state_holiday = covariates["state_holiday"][:, self.lookback_days :]
         columns = [
             *(flags[name][:, self.lookback_days :] for name in ("open", "promo", "state_holiday")),
-            state_holiday == 2, state_holiday == 3,
+            state_holiday == EASTER_HOLIDAY, state_holiday == CHRISTMAS_HOLIDAY,
             flags["school_holiday"][:, self.lookback_days :],
             (state_holiday > 0) * year["holiday"][:, None],
             *np.moveaxis(one_hot(weekday(dates), 7), -1, 0),
-            np.broadcast_to(np.arange(1, HORIZON + 1), dates.shape),
+            np.broadcast_to(np.arange(1, HORIZON_DAYS + 1), dates.shape),
             cal["day_of_month"], np.sin(angle), np.cos(angle),
             cal["days_until_christmas"], cal["days_from_easter"],
-            *(np.minimum(events[name][:, self.lookback_days :], EVENT_CAP_DAYS) for name in EVENT_CHANNELS),
+            *(np.minimum(events[name][:, self.lookback_days :], SEQUENCE_EVENT_CAP_DAYS) for name in EVENT_CHANNELS),
             np.nan_to_num(last_year), np.isfinite(last_year),
             base - year["mean"][:, None],
         ]

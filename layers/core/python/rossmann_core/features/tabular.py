@@ -8,6 +8,7 @@ sales statistics come from :mod:`.history` and use only days up to the origin.
 import numpy as np
 
 from rossmann_core.data.dates import (
+    WEEKDAY_YEAR_DAYS,
     day_of_month,
     day_of_year,
     days_from_nearest_easter,
@@ -19,10 +20,10 @@ from rossmann_core.data.dates import (
     year,
 )
 from rossmann_core.data.panel import Panel
-from rossmann_core.data.stores import StoreTable
-from rossmann_core.features.history import YEAR_DAYS, OriginStats, origin_stats
+from rossmann_core.data.stores import StoreTable, require_same_stores
+from rossmann_core.features.history import OriginStats, origin_stats
 
-EVENT_CAP_DAYS = 30
+EVENT_DISTANCE_CAP_DAYS = 30
 """Distances to events are clipped to this many days."""
 EASTER_SPAN_DAYS = 60
 """Days from Easter are kept up to Whit Monday (Easter + 50) so Ascension and Pentecost are learned."""
@@ -60,15 +61,15 @@ BASELINE_FEATURE = "hist_dow_promo_mean_log"
 
 
 def _days_since(mask: np.ndarray) -> np.ndarray:
-    """Days since the last True at or before each day along axis 1, clipped to EVENT_CAP_DAYS."""
+    """Days since the last True at or before each day along axis 1, clipped to EVENT_DISTANCE_CAP_DAYS."""
     n_days = mask.shape[1]
     positions = np.where(mask, np.arange(n_days), -(10**6))
     last = np.maximum.accumulate(positions, axis=1)
-    return np.minimum(np.arange(n_days) - last, EVENT_CAP_DAYS).astype(np.float32)
+    return np.minimum(np.arange(n_days) - last, EVENT_DISTANCE_CAP_DAYS).astype(np.float32)
 
 
 def _days_until(mask: np.ndarray) -> np.ndarray:
-    """Days until the next True at or after each day along axis 1, clipped to EVENT_CAP_DAYS."""
+    """Days until the next True at or after each day along axis 1, clipped to EVENT_DISTANCE_CAP_DAYS."""
     return _days_since(mask[:, ::-1])[:, ::-1]
 
 
@@ -107,7 +108,7 @@ def calendar_features(dates: np.ndarray) -> dict[str, np.ndarray]:
         "month": month(dates),
         "year": year(dates),
         "day_of_year": day_of_year(dates),
-        "days_until_christmas": np.minimum(days_until_christmas(dates), 2 * EVENT_CAP_DAYS),
+        "days_until_christmas": np.minimum(days_until_christmas(dates), 2 * EVENT_DISTANCE_CAP_DAYS),
         "days_from_easter": np.clip(days_from_nearest_easter(dates), -EASTER_SPAN_DAYS, EASTER_SPAN_DAYS),
     }
 
@@ -146,7 +147,7 @@ def history_features(
     shape = stats.window_mean(store, comparable_day, comparable_day) - stats.window_mean(
         store, comparable_day - SHAPE_WINDOW_DAYS // 2, comparable_day + SHAPE_WINDOW_DAYS // 2
     )
-    year_ago = day - YEAR_DAYS
+    year_ago = day - WEEKDAY_YEAR_DAYS
     last_year = stats.window_mean(store, year_ago - 3, year_ago + 3)
     mean_365 = stats.mean_365[store]
     last_year = np.where(np.isnan(last_year), mean_365, last_year)
@@ -177,8 +178,7 @@ class FeatureBuilder:
     """
 
     def __init__(self, panel: Panel, stores: StoreTable) -> None:
-        if not np.array_equal(panel.store_ids, stores.store_id):
-            raise ValueError("panel and store table must hold the same stores in the same order")
+        require_same_stores(panel.store_ids, stores.store_id, "panel and store table")
         self.panel = panel
         self.stores = stores
         self._events = event_distances(panel)

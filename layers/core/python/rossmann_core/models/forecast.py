@@ -1,9 +1,9 @@
 """Turn a panel (history up to an origin + known-future covariates) into sales forecasts.
 
-Models by manifest ``kind``: the forest (default) predicts log(sales) minus the baseline feature per
-row; "lstm" predicts all 42 days of a store at once (:mod:`.lstm`); "blend" is a weighted mean of
-other models' corrected log forecasts. This module applies each model's RMSPE correction and
-interval quantiles, and forecasts 0 for closed days.
+Models by manifest entry type (:mod:`.manifest`): the forest predicts log(sales) minus the baseline
+feature per row (:mod:`.forest_target`); the LSTM predicts all 42 days of a store at once
+(:mod:`.lstm_runtime`); a blend is a weighted mean of other models' corrected log forecasts. This
+module applies each model's RMSPE correction and interval quantiles, and forecasts 0 for closed days.
 """
 
 from dataclasses import dataclass
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from rossmann_core.data.panel import Panel
-from rossmann_core.features.sequences import HORIZON
-from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES, FeatureBuilder
+from rossmann_core.errors import ForecastRequestError
+from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models import lstm_runtime
+from rossmann_core.models.forest_target import FOREST_TARGET
+from rossmann_core.models.manifest import BlendEntry, LstmEntry
 from rossmann_core.models.version import ModelVersion
 
 FEATURES_INPUT = "features"
@@ -46,40 +48,39 @@ def horizon_rows(panel: Panel, origin: int, horizon: int, store_rows: np.ndarray
 
 def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -> np.ndarray:
     """log(sales) before correction, shape (n,), for an (n, n_features) float32 matrix."""
-    if tuple(version.manifest["feature_names"]) != FEATURE_NAMES:
-        raise ValueError(f"model version {version.version} was trained on other features than this code builds")
     session = version.sessions[model]
     output = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
-    return output.astype(np.float64) + features[:, BASELINE_INDEX]
+    return FOREST_TARGET.decode(features, output)
 
 
 def corrected_log_sales(
     version: ModelVersion, model: str, panel: Panel, origin: int, horizon: int, store_rows: np.ndarray
 ) -> np.ndarray:
     """Corrected log(sales) of the rows of :func:`horizon_rows` (store-major), shape (n,)."""
-    entry = version.manifest["models"][model]
-    kind = entry.get("kind")
-    if kind == "blend":
+    entry = version.manifest.models[model]
+    if isinstance(entry, BlendEntry):
         log_sales = sum(
             weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows)
-            for member, weight in entry["weights"].items()
+            for member, weight in entry.weights.items()
         )
-    elif kind == "lstm":
-        if horizon > HORIZON:
-            raise ValueError(f"the LSTM forecasts at most {HORIZON} days, asked for {horizon}")
-        days = lstm_runtime.predict_log_sales(version.sessions[model], entry, panel, version.stores, store_rows, origin)
+    elif isinstance(entry, LstmEntry):
+        if horizon > entry.horizon_days:
+            raise ValueError(f"the LSTM forecasts at most {entry.horizon_days} days, asked for {horizon}")
+        days = lstm_runtime.predict_log_sales(
+            version.sessions[model], entry.sequence, panel, version.stores, store_rows, origin
+        )
         log_sales = days[:, :horizon].reshape(-1)
     else:
         rows = horizon_rows(panel, origin, horizon, store_rows)
         log_sales = predict_log_sales(version, model, FeatureBuilder(panel, version.stores).build(*rows))
-    return log_sales + np.log(entry["correction"])
+    return log_sales + np.log(entry.correction)
 
 
 def interval_bounds(version: ModelVersion, model: str, lead_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper log offsets per row from the manifest's per-lead-week quantiles."""
-    interval = version.manifest["models"][model]["interval"]
-    week = np.clip((lead_days - 1) // 7, 0, len(interval["lower_log"]) - 1)
-    return np.asarray(interval["lower_log"])[week], np.asarray(interval["upper_log"])[week]
+    interval = version.manifest.models[model].interval
+    week = np.clip((lead_days - 1) // 7, 0, len(interval.lower_log) - 1)
+    return np.asarray(interval.lower_log)[week], np.asarray(interval.upper_log)[week]
 
 
 def forecast_panel(
@@ -91,6 +92,8 @@ def forecast_panel(
     ``panel`` must hold the version's stores in order, sales up to ``origin`` and covariates for
     the horizon. Days with Open = 0 forecast 0; an unknown Open (-1) is forecast as open.
     """
+    if model not in version.models:
+        raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.version}: {version.models}")
     if store_rows is None:
         store_rows = np.arange(len(panel.store_ids))
     store_rows = np.asarray(store_rows)

@@ -1,7 +1,8 @@
 """Serving side of the LSTM: (-1, 1) scaling with the manifest's parameters, ONNX feed, log sales out.
 
 Training fits the ranges (``training.lstm.scaling``) and stores them in the manifest; this module only
-applies them, with numpy, so training and serving scale identically.
+applies them, with numpy, so training and serving scale identically. The manifest's LSTM block is
+parsed and checked against this code's channels by :mod:`rossmann_core.models.manifest`, at load.
 """
 
 from dataclasses import dataclass
@@ -9,14 +10,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.features.sequences import (
-    FUTURE_CHANNELS,
-    HORIZON,
     OUTPUT_NAME,
     PAST_CHANNELS,
-    STATIC_FEATURES,
     SequenceBuilder,
     SequenceInputs,
 )
@@ -56,12 +55,6 @@ class ChannelRange:
     def to_manifest(self) -> dict[str, list]:
         return {"channels": list(self.names), "lo": self.lo.tolist(), "hi": self.hi.tolist()}
 
-    @classmethod
-    def from_manifest(cls, entry: dict[str, list], expected: tuple[str, ...]) -> "ChannelRange":
-        if tuple(entry["channels"]) != expected:
-            raise ValueError("the model version was trained on other LSTM inputs than this code builds")
-        return cls(expected, np.asarray(entry["lo"], dtype=np.float64), np.asarray(entry["hi"], dtype=np.float64))
-
 
 @dataclass(frozen=True)
 class SequenceScaler:
@@ -83,36 +76,45 @@ class SequenceScaler:
         }
 
     def scale_target(self, deviation: np.ndarray) -> np.ndarray:
-        """log deviations (n, HORIZON) to the model's output scale; NaN stays NaN."""
+        """log deviations (n, HORIZON_DAYS) to the model's output scale; NaN stays NaN."""
         i = PAST_CHANNELS.index(TARGET_CHANNEL)
         one = ChannelRange((TARGET_CHANNEL,), self.past.lo[i : i + 1], self.past.hi[i : i + 1])
         return one.scale(deviation[..., None], nan_to=None)[..., 0]
 
     def unscale_target(self, output: np.ndarray) -> np.ndarray:
-        """Model output (n, HORIZON) back to log deviations, float64."""
+        """Model output (n, HORIZON_DAYS) back to log deviations, float64."""
         return self.past.unscale(output, TARGET_CHANNEL)
 
     def to_manifest(self) -> dict[str, Any]:
         return {"past": self.past.to_manifest(), "future": self.future.to_manifest(),
                 "static": self.static.to_manifest()}
 
-    @classmethod
-    def from_manifest(cls, entry: dict[str, Any]) -> "SequenceScaler":
-        return cls(
-            past=ChannelRange.from_manifest(entry["past"], PAST_CHANNELS),
-            future=ChannelRange.from_manifest(entry["future"], FUTURE_CHANNELS),
-            static=ChannelRange.from_manifest(entry["static"], STATIC_FEATURES),
-        )
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """How a trained LSTM reads its inputs: weeks of history, its embedding's store order, the input ranges."""
+
+    lookback_weeks: int
+    embedding_store_ids: tuple[int, ...]
+    scaler: SequenceScaler
+
+    def builder(self, panel: Panel, stores: StoreTable) -> SequenceBuilder:
+        """Window builder for ``panel``: store rows map to embedding indices by store id."""
+        return SequenceBuilder(panel, stores, self.lookback_weeks, np.asarray(self.embedding_store_ids))
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The LSTM entry's ``lookback_weeks``, ``embedding_store_ids`` and ``scaler`` keys."""
+        return {"lookback_weeks": self.lookback_weeks, "embedding_store_ids": list(self.embedding_store_ids),
+                "scaler": self.scaler.to_manifest()}
 
 
 def predict_log_sales(
-    session: Session, entry: dict[str, Any], panel: Panel, stores: StoreTable, store_rows: np.ndarray, origin: int
+    session: Session, spec: SequenceSpec, panel: Panel, stores: StoreTable, store_rows: np.ndarray, origin: int
 ) -> np.ndarray:
-    """Uncorrected log sales of days origin+1..origin+HORIZON, float64 (len(store_rows), HORIZON)."""
-    builder = SequenceBuilder(panel, stores, entry["lookback_weeks"], np.asarray(entry["embedding_store_ids"]))
-    inputs = builder.build(store_rows, np.full(len(store_rows), origin))
-    scaler = SequenceScaler.from_manifest(entry["scaler"])
+    """Uncorrected log sales of days origin+1..origin+HORIZON_DAYS, float64 (len(store_rows), HORIZON_DAYS)."""
+    inputs = spec.builder(panel, stores).build(store_rows, np.full(len(store_rows), origin))
+    scaler = spec.scaler
     output = session.run([OUTPUT_NAME], scaler.feed(inputs))[0]
-    if output.shape != (len(store_rows), HORIZON):
-        raise ValueError(f"LSTM output has shape {output.shape}, expected ({len(store_rows)}, {HORIZON})")
+    if output.shape != (len(store_rows), HORIZON_DAYS):
+        raise ValueError(f"LSTM output has shape {output.shape}, expected ({len(store_rows)}, {HORIZON_DAYS})")
     return inputs.base + scaler.unscale_target(output)

@@ -13,37 +13,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from rossmann_core.errors import RegistryError
+from rossmann_core.models.manifest import read_manifest
 from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE, ModelVersion, load_version
+from rossmann_core.storage import is_s3_uri, s3_client, s3_key, sha256_hex, split_s3_uri
 
 log = logging.getLogger(__name__)
 
 
-class RegistryError(RuntimeError):
-    """The registry or the requested version cannot be read."""
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return bucket, prefix.strip("/")
-
-
-def _s3_key(prefix: str, *parts: str) -> str:
-    return "/".join(p for p in (prefix, *parts) if p)
-
-
-def s3_client() -> Any:
-    import boto3
-
-    return boto3.client("s3")
-
-
 def read_json(registry: str, *parts: str) -> dict[str, Any]:
     """A JSON document of the registry, e.g. ``read_json(r, "latest.json")``."""
-    if registry.startswith("s3://"):
-        bucket, prefix = _split_s3(registry)
+    if is_s3_uri(registry):
+        bucket, prefix = split_s3_uri(registry)
         client = s3_client()
         try:
-            body = client.get_object(Bucket=bucket, Key=_s3_key(prefix, *parts))["Body"].read()
+            body = client.get_object(Bucket=bucket, Key=s3_key(prefix, *parts))["Body"].read()
         except client.exceptions.NoSuchKey:
             raise RegistryError(f"{registry}/{'/'.join(parts)} does not exist") from None
         return json.loads(body)
@@ -59,8 +43,8 @@ def latest_version(registry: str) -> str:
 
 def list_versions(registry: str) -> list[str]:
     """Version names in the registry, oldest first."""
-    if registry.startswith("s3://"):
-        bucket, prefix = _split_s3(registry)
+    if is_s3_uri(registry):
+        bucket, prefix = split_s3_uri(registry)
         paginator = s3_client().get_paginator("list_objects_v2")
         names = set()
         for page in paginator.paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else "", Delimiter="/"):
@@ -70,28 +54,28 @@ def list_versions(registry: str) -> list[str]:
 
 
 def fetch_version(registry: str, version: str, cache_dir: Path) -> Path:
-    """A local folder holding ``version``'s manifest and files (copied from S3 once per cache)."""
-    if not registry.startswith("s3://"):
+    """A local folder holding ``version``'s manifest and files (copied from S3 once, cached per registry)."""
+    if not is_s3_uri(registry):
         local = Path(registry, version)
         if not (local / MANIFEST_FILE).is_file():
             raise RegistryError(f"{local} has no {MANIFEST_FILE}")
         return local
-    target = cache_dir / version
+    registry_cache = cache_dir / sha256_hex(registry.encode())[:16]  # two registries may hold one version name
+    target = registry_cache / version
     if (target / MANIFEST_FILE).is_file():
         return target
-    bucket, prefix = _split_s3(registry)
+    bucket, prefix = split_s3_uri(registry)
     client = s3_client()
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=cache_dir))
+    registry_cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=registry_cache))
     try:
-        manifest_key = _s3_key(prefix, version, MANIFEST_FILE)
+        manifest_key = s3_key(prefix, version, MANIFEST_FILE)
         try:
             client.download_file(bucket, manifest_key, str(staging / MANIFEST_FILE))
         except Exception as error:
             raise RegistryError(f"cannot read s3://{bucket}/{manifest_key}: {error}") from error
-        manifest = json.loads((staging / MANIFEST_FILE).read_text())
-        for name in manifest["files"]:
-            client.download_file(bucket, _s3_key(prefix, version, name), str(staging / name))
+        for name in read_manifest(staging / MANIFEST_FILE, f"s3://{bucket}/{manifest_key}").files:
+            client.download_file(bucket, s3_key(prefix, version, name), str(staging / name))
         os.rename(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

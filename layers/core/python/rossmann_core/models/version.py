@@ -1,19 +1,19 @@
 """Load one immutable model version (a folder with ``manifest.json``), verifying every checksum."""
 
-import hashlib
 import io
-import json
 import logging
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
+from rossmann_core.errors import ArtifactIntegrityError
+from rossmann_core.models.manifest import Manifest, read_manifest
+from rossmann_core.storage import sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -22,45 +22,36 @@ STATE_FILE = "store_state.npz"
 LATEST_FILE = "latest.json"
 
 
-class ArtifactIntegrityError(RuntimeError):
-    """A model file is missing or its sha256 differs from the manifest."""
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @dataclass(frozen=True)
 class ModelVersion:
     """A verified model version: manifest, ONNX sessions by model name (models with a file), per-store state."""
 
     version: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     sessions: dict[str, ort.InferenceSession]
     history: Panel
     stores: StoreTable
 
     @property
     def models(self) -> tuple[str, ...]:
-        return tuple(self.manifest["models"])
+        return tuple(self.manifest.models)
 
     @property
     def best_model(self) -> str:
         """The model with the lowest calibration (validation) RMSPE: the default everywhere."""
-        models = self.manifest["models"]
-        return min(models, key=lambda name: models[name].get("metrics", {}).get("calibration_rmspe", math.inf))
+        return self.manifest.best_model
 
 
-def read_verified(directory: Path, manifest: dict[str, Any], name: str) -> bytes:
-    """Bytes of a file listed in the manifest; raises ArtifactIntegrityError on a mismatch."""
-    expected = manifest["files"].get(name)
+def read_verified(directory: Path, files: Mapping[str, str], name: str) -> bytes:
+    """Bytes of ``name`` in ``directory``; raises ArtifactIntegrityError unless its sha256 is ``files[name]``."""
+    expected = files.get(name)
     if expected is None:
         raise ArtifactIntegrityError(f"{name} is not listed in the manifest of {directory}")
     path = directory / name
     if not path.is_file():
         raise ArtifactIntegrityError(f"{path} is listed in the manifest but missing")
     data = path.read_bytes()
-    actual = sha256_bytes(data)
+    actual = sha256_hex(data)
     if actual != expected:
         raise ArtifactIntegrityError(f"{path}: sha256 {actual} does not match the manifest's {expected}")
     return data
@@ -74,24 +65,25 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
 
 
 def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
-    """Verify and load the version in ``directory``. Files not in the manifest are ignored."""
-    manifest = json.loads((directory / MANIFEST_FILE).read_text())
+    """Verify and load the version in ``directory``. Files not in the manifest are ignored.
+
+    Raises ManifestError for a manifest this code cannot serve, ArtifactIntegrityError for a bad file.
+    """
+    manifest = read_manifest(directory / MANIFEST_FILE)
     sessions = {}
-    for name, entry in manifest["models"].items():
-        if "file" not in entry:
-            continue  # e.g. a blend of other models: no graph of its own
-        model_bytes = read_verified(directory, manifest, entry["file"])
+    for name, file in manifest.model_files.items():
+        model_bytes = read_verified(directory, manifest.files, file)
         sessions[name] = ort.InferenceSession(
             model_bytes, session_options(threads), providers=["CPUExecutionProvider"]
         )
-    state_bytes = read_verified(directory, manifest, STATE_FILE)
+    state_bytes = read_verified(directory, manifest.files, STATE_FILE)
     with np.load(io.BytesIO(state_bytes), allow_pickle=False) as arrays:
         state = {key: arrays[key] for key in arrays.files}
     log.info(
-        "loaded model version %s (%s), %d bytes of state", manifest["version"], ", ".join(sessions), len(state_bytes)
+        "loaded model version %s (%s), %d bytes of state", manifest.version, ", ".join(sessions), len(state_bytes)
     )
     return ModelVersion(
-        version=manifest["version"],
+        version=manifest.version,
         manifest=manifest,
         sessions=sessions,
         history=Panel.from_arrays(state),

@@ -19,28 +19,9 @@ from rossmann_core.covariates.assume import (
 )
 from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import Panel, attach_covariates
-from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.errors import ForecastRequestError, UnknownStoreError
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
-
-DEFAULT_HORIZON_DAYS = HORIZON_DAYS
-
-
-class ForecastRequestError(ValueError):
-    """A request this model version cannot answer; ``loc`` names the input at fault, e.g. ("covariates", 3, "date")."""
-
-    def __init__(self, loc: tuple[str | int, ...], reason: str) -> None:
-        super().__init__(f"{'.'.join(map(str, loc))}: {reason}")
-        self.loc = loc
-        self.reason = reason
-
-
-class UnknownStoreError(LookupError):
-    """Store ids the model version has no history for."""
-
-    def __init__(self, store_ids: list[int]) -> None:
-        super().__init__(f"unknown store{'s' if len(store_ids) > 1 else ''}: {', '.join(map(str, store_ids))}")
-        self.store_ids = store_ids
 
 
 @dataclass(frozen=True)
@@ -57,7 +38,7 @@ class Servable:
 
     @property
     def max_lead_days(self) -> int:
-        return int(self.version.manifest.get("horizon_days", DEFAULT_HORIZON_DAYS))
+        return self.version.manifest.horizon_days
 
     @property
     def default_model(self) -> str:
@@ -65,19 +46,11 @@ class Servable:
         return self.version.best_model
 
 
-class IncompatibleModelError(RuntimeError):
-    """The version was trained on other features than this code builds."""
-
-
 def prepare(version: ModelVersion) -> Servable:
-    """Check the version fits this code and learn its covariate patterns (once per loaded version)."""
-    names = version.manifest.get("feature_names")
-    if names is not None and tuple(names) != FEATURE_NAMES:
-        changed = sorted(set(names) ^ set(FEATURE_NAMES)) or ["their order"]
-        raise IncompatibleModelError(
-            f"model version {version.version} was trained on other features than this code builds "
-            f"(differences: {', '.join(changed[:5])}); retrain or pin a compatible MODEL_VERSION"
-        )
+    """Learn the covariate patterns of the version's history (once per loaded version).
+
+    The version already fits this code: its manifest was validated when it was loaded.
+    """
     return Servable(version=version, covariates=fit_covariates(version.history))
 
 
@@ -119,7 +92,7 @@ def _check_overrides(
 
 def forecast_stores(
     servable: Servable, store_ids: np.ndarray, start: np.datetime64 | None = None,
-    horizon_days: int = DEFAULT_HORIZON_DAYS, model: str | None = None, overrides: CovariateOverrides | None = None,
+    horizon_days: int = HORIZON_DAYS, model: str | None = None, overrides: CovariateOverrides | None = None,
 ) -> StoreForecasts:
     """Forecast ``horizon_days`` days from ``start`` (default the day after the origin) for sorted, unique ids.
 
@@ -127,16 +100,14 @@ def forecast_stores(
     """
     version = servable.version
     model = model or servable.default_model
-    if model not in version.models:
-        raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.version}: {version.models}")
     origin = servable.origin
     start = origin + DAY if start is None else np.datetime64(start, "D")
     end = start + (horizon_days - 1) * DAY
     if start <= origin:
         raise ForecastRequestError(("start",), f"must be after {origin}, the last day of the model's history")
     leads = int((end - origin) / DAY)
+    last_day = origin + servable.max_lead_days * DAY
     if leads > servable.max_lead_days:
-        last_day = origin + servable.max_lead_days * DAY
         raise ForecastRequestError(("start",), (
             f"the forecast would end on {end}, {leads} days after {origin}, the last day of the model's history; "
             f"it forecasts at most {servable.max_lead_days} days ahead (up to {last_day})"
@@ -148,7 +119,9 @@ def forecast_stores(
     subset = version if len(rows) == len(version.stores.store_id) else take_stores(version, rows)
     if overrides is not None:
         _check_overrides(overrides, store_ids, origin + DAY, end)
-    assumed = assume_covariates(servable.covariates, origin + DAY, end, subset.history.store_ids)
+    # Covariates for the whole horizon, whatever the window: features look ahead (days until the next
+    # closure, holiday or promo), so a window must see the same future as the full forecast it is part of.
+    assumed = assume_covariates(servable.covariates, origin + DAY, last_day, subset.history.store_ids)
     horizon = apply_overrides(servable.covariates, assumed, overrides)
     panel = attach_covariates(subset.history, horizon.panel)
     forecast = forecast_panel(subset, panel, subset.history.n_days - 1, leads, model=model)
@@ -157,4 +130,4 @@ def forecast_stores(
     forecast = Forecast(**{f.name: getattr(forecast, f.name)[keep] for f in fields(Forecast)})
     covariates = horizon.panel.window(start, end)
     return StoreForecasts(model=model, start=start, forecast=forecast, covariates=covariates,
-                          given=horizon.given[:, skip:])
+                          given=horizon.given[:, skip : skip + horizon_days])

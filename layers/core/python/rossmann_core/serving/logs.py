@@ -1,4 +1,8 @@
-"""Structured logs: one JSON object per line, carrying the request id of the request being served."""
+"""Structured logs of both handlers: one JSON object per line, carrying the id of the request or run being served.
+
+The API sets ``request_id_var`` per request (``forecast_api.middleware``), the batch per run
+(``nightly_batch.handler``); extra fields passed with ``extra={...}`` become top-level JSON keys.
+"""
 
 import json
 import logging

@@ -1,7 +1,7 @@
-"""The Random Forest pipeline, trained on log(sales) minus the store x weekday x promo baseline.
+"""The Random Forest pipeline (one-hot codes + forest), fitted on the baseline target.
 
-Squared error on log sales approximates squared *percentage* error (RMSPE) for small errors, and
-subtracting the baseline lets the trees spend their splits on deviations, not on store levels.
+The target is :data:`rossmann_core.models.forest_target.FOREST_TARGET` (log sales minus the store x
+weekday x promo baseline), the same object serving decodes the exported graph's output with.
 """
 
 import logging
@@ -13,9 +13,10 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES
+from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.forest_target import FOREST_TARGET
 
-from .config import ForestSettings
+from ..config import ForestSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,12 @@ def make_pipeline(settings: ForestSettings) -> Pipeline:
     return Pipeline([("encode", encode), ("forest", forest)])
 
 
-def log_target(features: np.ndarray, sales: np.ndarray) -> np.ndarray:
-    """Training target: log(sales) - baseline feature, float32 (n,)."""
-    return (np.log(sales) - features[:, BASELINE_INDEX]).astype(np.float32)
-
-
 def fit_forest(features: np.ndarray, sales: np.ndarray, settings: ForestSettings) -> Pipeline:
     """Fit on float32 features (n, n_features) and sales > 0 in euros (n,), logging progress."""
     started = time.perf_counter()
     pipeline = make_pipeline(settings)
     encoded = pipeline[0].fit_transform(features)
-    target = log_target(features, sales)
+    target = FOREST_TARGET.encode(features, sales)
     forest = pipeline[-1]
     forest.set_params(warm_start=True)
     log.info("fitting %d trees on %d rows x %d features", settings.n_estimators, *features.shape)
@@ -70,4 +66,4 @@ def fit_forest(features: np.ndarray, sales: np.ndarray, settings: ForestSettings
 
 def predict_log_sales(pipeline: Pipeline, features: np.ndarray) -> np.ndarray:
     """log(sales) predicted by the scikit-learn pipeline, float64 (n,)."""
-    return pipeline.predict(features).astype(np.float64) + features[:, BASELINE_INDEX]
+    return FOREST_TARGET.decode(features, pipeline.predict(features))

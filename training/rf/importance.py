@@ -7,8 +7,8 @@ from sklearn.pipeline import Pipeline
 
 from rossmann_core.features.tabular import FEATURE_NAMES
 
-from .forest import predict_log_sales
-from .metrics import rmspe
+from ..metrics import rmspe
+from .fit import predict_log_sales
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,57 @@
+"""Where bytes live: sha256 checksums, S3 URIs and keys, and the one boto3 S3 client per process.
+
+boto3 is imported only when an S3 client is first asked for (a local registry needs none); it
+honours ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3``, so the same code talks to a local S3-API
+server in tests and emulation.
+"""
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+S3_SCHEME = "s3://"
+ENDPOINT_ENVS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_DEFAULT_REGION", "AWS_REGION")
+"""The settings a client is built from: a client is reused while they stay the same."""
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_s3_uri(location: str) -> bool:
+    return location.startswith(S3_SCHEME)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix/`` -> ("bucket", "some/prefix")."""
+    bucket, _, prefix = uri.removeprefix(S3_SCHEME).partition("/")
+    return bucket, prefix.strip("/")
+
+
+def s3_key(*parts: str) -> str:
+    """Parts joined by "/", empty parts and outer slashes dropped: s3_key("", "models/", "v1") == "models/v1"."""
+    return "/".join(part.strip("/") for part in parts if part.strip("/"))
+
+
+def s3_client() -> Any:
+    """The process's S3 client (boto3 clients are thread-safe), rebuilt only when the endpoint settings change."""
+    return _client_for(tuple(os.environ.get(name) for name in ENDPOINT_ENVS))
+
+
+@cache
+def _client_for(_settings: tuple[str | None, ...]) -> Any:
+    import boto3
+
+    return boto3.client("s3")

@@ -1,0 +1,73 @@
+"""Train the Random Forest at a cutoff: rows -> features -> fit -> calibration -> ONNX (checked) -> entry.
+
+The caller (:func:`training.train.train_model`) gives the history up to the cutoff T and the shared
+calibration rows (days T-41..T from origin T-42); training rows end at T-42 (:mod:`.rows`).
+"""
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from sklearn.pipeline import Pipeline
+
+from rossmann_core import HORIZON_DAYS
+from rossmann_core.data.panel import Panel
+from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
+from rossmann_core.models.forecast import FEATURES_INPUT
+
+from ..calibration import calibrate
+from ..config import ForestSettings
+from ..data import Dataset
+from . import importance
+from .export import forest_to_onnx
+from .fit import fit_forest, predict_log_sales
+from .rows import training_rows
+
+log = logging.getLogger(__name__)
+
+RF_FILE = "rf.onnx"
+
+
+def onnx_parity(onnx_model: bytes, pipeline: Pipeline, features: np.ndarray) -> float:
+    """Max |onnxruntime - scikit-learn| of the forest's raw output on ``features``."""
+    session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
+    return float(np.max(np.abs(onnx_out - pipeline.predict(features))))
+
+
+def train_forest(
+    history: Panel, dataset: Dataset, calib_idx: tuple[np.ndarray, ...], settings: ForestSettings
+) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...]]:
+    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast and training rows."""
+    started = time.perf_counter()
+    last = history.n_days - 1
+    builder = FeatureBuilder(history, dataset.stores)
+    train_idx = training_rows(history, last - HORIZON_DAYS)
+    train_x, calib_x = builder.build(*train_idx), builder.build(*calib_idx)
+    train_y, calib_y = history.sales[train_idx[:2]], history.sales[calib_idx[:2]]
+    log.info(
+        "features: %d training rows, %d calibration rows, %.1f s",
+        len(train_y), len(calib_y), time.perf_counter() - started,
+    )
+    fit_started = time.perf_counter()
+    pipeline = fit_forest(train_x, train_y, settings)
+    fit_seconds = time.perf_counter() - fit_started
+    calib_log = predict_log_sales(pipeline, calib_x)
+    calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2])
+    onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
+    parity = onnx_parity(onnx_model, pipeline, calib_x)
+    log.info("RF calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e",
+             calibration["metrics"]["calibration_rmspe"], calibration["metrics"]["calibration_rmspe_uncorrected"],
+             calibration["correction"], parity)
+    entry = {
+        "file": RF_FILE,
+        "kind": "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx",
+        "settings": settings.__dict__,
+        **calibration,
+        "onnx_parity_max_abs_diff": parity,
+        "train_seconds": round(fit_seconds, 1),
+        "importance": importance.report(pipeline, calib_x, calib_y, calibration["correction"]),
+    }
+    return onnx_model, entry, calib_log, train_idx
