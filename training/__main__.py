@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
+from rossmann_core.data.dates import iso_day
 from rossmann_core.errors import RossmannError, SettingsError
 
 from . import config
@@ -26,12 +27,10 @@ def _train(args: argparse.Namespace) -> None:
 
 def _day(text: str, option: str) -> np.datetime64:
     """A YYYY-MM-DD command-line value as datetime64[D]; SettingsError naming the option otherwise."""
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return np.datetime64(text, "D")
-    except ValueError:
-        raise SettingsError(f"{option} {text!r} is not a YYYY-MM-DD date") from None
+    day = iso_day(text)
+    if day is None:
+        raise SettingsError(f"{option} {text!r} is not a YYYY-MM-DD date")
+    return day
 
 
 def _backtest(args: argparse.Namespace) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 from nightly_batch import output as batch_output
 from rossmann_core.covariates.assume import assume_covariates, fit_covariates
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
-from rossmann_core.data.dates import DAY
+from rossmann_core.data.dates import DAY, iso_day
 from rossmann_core.data.panel import Panel, attach_covariates, empty_panel, fill_panel
 from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.errors import RossmannError
@@ -63,12 +63,10 @@ def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
     """The run date: ``event["run_date"]`` (by hand) or the UTC day of an EventBridge scheduled event."""
     if "run_date" in event:
         text = str(event["run_date"])
-        try:
-            if len(text) != 10:
-                raise ValueError
-            return np.datetime64(text, "D")
-        except ValueError:
-            raise BatchError(f"run_date {text!r} is not a YYYY-MM-DD date") from None
+        day = iso_day(text)
+        if day is None:
+            raise BatchError(f"run_date {text!r} is not a YYYY-MM-DD date")
+        return day
     if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
         return np.datetime64(str(event["time"])[:10], "D")
     raise BatchError("expected an EventBridge scheduled event or {\"run_date\": \"YYYY-MM-DD\"}")

@@ -16,7 +16,7 @@ from typing import TextIO
 import numpy as np
 
 from rossmann_core.data import csv_fast
-from rossmann_core.data.dates import weekday
+from rossmann_core.data.dates import iso_day, weekday
 from rossmann_core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
@@ -240,11 +240,7 @@ def _state_holidays(values: list[str], source: str) -> np.ndarray:
 
 
 def _is_date(value: str) -> bool:
-    try:
-        np.datetime64(value, "D")
-    except ValueError:
-        return False
-    return len(value) == 10
+    return iso_day(value) is not None
 
 
 def _dates(values: list[str], source: str) -> np.ndarray:

@@ -9,6 +9,16 @@ WEEKDAY_YEAR_DAYS = 364
 """52 weeks: the day a year back that falls on the same weekday."""
 
 
+def iso_day(text: str) -> np.datetime64 | None:
+    """``YYYY-MM-DD`` as datetime64[D]; None for anything else (``2015-13-01``, ``2015-1-1``, ``20150101``)."""
+    if len(text) != 10:
+        return None
+    try:
+        return np.datetime64(text, "D")
+    except ValueError:
+        return None
+
+
 def as_days(dates: np.ndarray) -> np.ndarray:
     """Cast any date-like array to ``datetime64[D]``."""
     return np.asarray(dates, dtype="datetime64[D]")
