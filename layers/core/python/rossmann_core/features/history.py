@@ -11,8 +11,6 @@ import numpy as np
 from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import Panel
 
-"""52 weeks: keeps weekdays aligned when looking a year back."""
-
 
 @dataclass(frozen=True)
 class OriginStats:
