@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-.aws-sam/build}
 scripts/setup_sam.sh
+scripts/setup_web.sh  # the page's charting library into functions/api/web/vendor/, shipped with the function
 python312=$(scripts/find_python312.sh)
 PATH="$(dirname "$python312"):$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-eu-central-1} \
   .venv-sam/bin/sam build --build-dir "$BUILD_DIR" --template-file template.yaml

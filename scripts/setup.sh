@@ -17,3 +17,5 @@ fi
 # The shared layer package and the training package are importable from the repo, no install step.
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf "%s\n" "$PWD/layers/core/python" "$PWD" "$PWD/functions/api" "$PWD/functions/batch" > "$site/rossmann.pth"
+# The web page's pinned charting library (npm ci, re-run only when package-lock.json changes) into functions/api/web/vendor/.
+scripts/setup_web.sh

@@ -37,7 +37,9 @@ def test_health_names_the_loaded_version_and_returns_a_request_id(client: TestCl
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "model_version": synthetic_version_dir.name, "models": ["rf"],
-                               "default_model": "rf", "origin": ORIGIN}
+                               "default_model": "rf", "origin": ORIGIN, "model_origin": ORIGIN,
+                               "history_source": "model_state", "history_run_date": None, "history_note": None,
+                               "stores_not_in_model": [], "stores_without_history": []}
     assert len(response.headers["x-request-id"]) == 36
 
 
@@ -188,7 +190,8 @@ def test_a_model_built_for_other_features_is_503(
     assert response.status_code == 503 and "a_feature_this_code_lacks" in response.json()["detail"]
 
 
-def test_openapi_documents_the_four_endpoints(client: TestClient) -> None:
+def test_openapi_documents_the_endpoints_but_not_the_web_pages(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert set(paths) == {"/health", "/models", "/forecasts", "/stores/{store_id}/forecast"}
+    assert set(paths) == {"/health", "/models", "/forecasts", "/stores/{store_id}/forecast", "/stores",
+                          "/stores/{store_id}/history", "/history"}
     assert {"404", "413", "422", "503"} <= set(paths["/forecasts"]["post"]["responses"])

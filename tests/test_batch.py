@@ -112,7 +112,8 @@ def test_rerun_replaces_the_partition_whole(s3: Any, settings: None) -> None:
     second = handler(event("batch_run_date.json"), Context())
     assert first["status"] == second["status"] == "ok"
     assert partition_keys(s3, "2015-06-20") == [
-        "forecasts/run_date=2015-06-20/forecasts.csv", "forecasts/run_date=2015-06-20/summary.json",
+        "forecasts/run_date=2015-06-20/forecasts.csv", "forecasts/run_date=2015-06-20/history_state.npz",
+        "forecasts/run_date=2015-06-20/summary.json",
     ]
     summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-20")
     assert summary["created_at"] == second["created_at"]
@@ -275,3 +276,47 @@ def test_a_failure_between_the_two_writes_is_reported_and_caught_by_readers(
     assert summary_now == summary_before
     with pytest.raises(CommitError, match=f"{partition}/forecasts.csv does not match its summary.json"):
         read_committed(s3, BUCKETS["forecasts"], partition)
+
+
+class PutOfKeyFails:
+    """A real boto3 S3 client whose PUT of a key ending in ``suffix`` fails as S3 does under load."""
+
+    def __init__(self, client: Any, suffix: str) -> None:
+        self._client = client
+        self.suffix = suffix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_object(self, **params: Any) -> dict[str, Any]:
+        if params["Key"].endswith(self.suffix):
+            error = {"Code": "InternalError", "Message": "We encountered an internal error. Please try again."}
+            raise ClientError({"Error": error}, "PutObject")
+        return self._client.put_object(**params)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "message"),
+    [
+        ("summary.json", "forecasts.csv and s3://batch-test-forecasts/forecasts/run_date=2015-06-27/"
+                         "history_state.npz were replaced but summary.json was not"),
+        ("state/latest.json", "the run is committed (s3://batch-test-forecasts/forecasts/run_date=2015-06-27/"
+                              "summary.json) but the state pointer s3://batch-test-forecasts/forecasts/state/"
+                              "latest.json was not updated"),
+    ],
+    ids=["summary", "pointer"],
+)
+def test_the_state_pointer_moves_only_after_a_whole_commit(
+    s3: Any, settings: None, monkeypatch: pytest.MonkeyPatch, suffix: str, message: str
+) -> None:
+    # GIVEN a pointer naming a committed run
+    assert handler({"run_date": "2015-06-26"}, Context())["status"] == "ok"
+    pointer = s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read()
+    assert json.loads(pointer)["key"] == "forecasts/run_date=2015-06-26/history_state.npz"
+    # WHEN a later run fails to write its summary (or the pointer itself)
+    client = PutOfKeyFails(s3, suffix)
+    monkeypatch.setattr(batch_handler, "s3_client", lambda: client)
+    result = handler({"run_date": "2015-06-27"}, Context())
+    # THEN the run fails saying what was written, and the pointer still names the last committed run
+    assert result["status"] == "failed" and message in result["error"], result
+    assert s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read() == pointer

@@ -63,12 +63,24 @@ def test_only_the_batch_writes_and_only_to_the_forecast_prefix() -> None:
         statements = [s for p in function["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
         templates = {key for p in function["Properties"]["Policies"] for key in p if key != "Statement"}
         assert templates <= {"S3ReadPolicy"}, name
-        writes = [s for s in statements if s["Effect"] == "Allow"]
+        writes = [s for s in statements if s["Effect"] == "Allow" and s["Action"] != "s3:GetObject"]
         if name == "BatchFunction":
             assert writes == [{"Sid": "WriteForecastsOnly", "Effect": "Allow", "Action": "s3:PutObject",
                                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ForecastBucket}/forecasts/*"}}]
         else:
             assert writes == [], name
+
+
+def test_the_api_reads_only_the_history_state_of_the_forecast_bucket() -> None:
+    api = resources_of_type(template, "AWS::Serverless::Function")["ApiFunction"]["Properties"]
+    statements = [s for p in api["Policies"] if "Statement" in p for s in p["Statement"]]
+    bucket = "arn:${AWS::Partition}:s3:::${ForecastBucket}"
+    assert statements == [{"Sid": "ReadHistoryStateOnly", "Effect": "Allow", "Action": "s3:GetObject", "Resource": [
+        {"Fn::Sub": f"{bucket}/forecasts/state/latest.json"},
+        {"Fn::Sub": f"{bucket}/forecasts/run_date=*/history_state.npz"},
+    ]}]
+    assert [p["S3ReadPolicy"]["BucketName"] for p in api["Policies"] if "S3ReadPolicy" in p] == [{"Ref": "ModelBucket"}]
+    assert api["Environment"]["Variables"]["FORECAST_BUCKET"] == {"Ref": "ForecastBucket"}
 
 
 def test_handlers_and_layer_folders_exist() -> None:

@@ -5,7 +5,6 @@ renamed into place, then ``<out>/models/latest.json`` is replaced to point at it
 whole version or none.
 """
 
-import io
 import json
 import logging
 import os
@@ -16,10 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from rossmann_core.data.panel import Panel
-from rossmann_core.data.stores import StoreTable
 from rossmann_core.models.manifest import Manifest
 from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE
 from rossmann_core.storage import sha256_hex
@@ -27,13 +22,6 @@ from rossmann_core.storage import sha256_hex
 from .config import REPO_ROOT
 
 log = logging.getLogger(__name__)
-
-
-def state_bytes(history: Panel, stores: StoreTable) -> bytes:
-    """The per-store state serving needs, as an uncompressed ``.npz`` (numpy only to read)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **history.to_arrays(), **stores.to_arrays())
-    return buffer.getvalue()
 
 
 def new_version_name(now: datetime | None = None) -> str:

@@ -20,11 +20,12 @@ from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES
 from rossmann_core.models.forest_target import FOREST_TARGET
 from rossmann_core.models.version import STATE_FILE
+from rossmann_core.serving.history_state import state_bytes
 
 from .calibration import calibrate, fit_blend
 from .config import DEFAULT_FOREST, DEFAULT_LSTM, STATE_HISTORY_DAYS, ForestSettings, LstmSettings
 from .data import Dataset
-from .export import git_commit, new_version_name, state_bytes, write_version
+from .export import git_commit, new_version_name, write_version
 from .rf.train import RF_FILE, train_forest
 from .windows import origin_rows
 

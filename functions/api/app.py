@@ -1,9 +1,11 @@
 """Forecast API Lambda (SAM: ``CodeUri: functions/api/``, ``Handler: app.handler``), also an ASGI app for uvicorn.
 
 Settings (environment, see ``rossmann_core.serving.settings``): MODEL_REGISTRY (a folder or
-s3://bucket/prefix), optional MODEL_VERSION and MODEL_CACHE_DIR. The model loads on the first
-request (or at import, see below) and stays for the container's life; nothing heavier than numpy
-and onnxruntime is imported.
+s3://bucket/prefix), optional MODEL_VERSION and MODEL_CACHE_DIR; optional FORECAST_BUCKET,
+FORECAST_PREFIX and STATE_REFRESH_SECONDS (where the nightly batch publishes the history to forecast
+from, and how often to look for a newer one). The model loads on the first request (or at import,
+see below) and stays for the container's life, the history follows the newest committed nightly
+run; nothing heavier than numpy and onnxruntime is imported.
 With the settings present at import, the model starts loading in the background right away, so
 the cold start pays for FastAPI's imports and the model load at once, not one after the other.
 """
@@ -17,6 +19,7 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from mangum import Mangum  # noqa: E402
 
+from forecast_api import page, stores  # noqa: E402
 from forecast_api.middleware import RequestContextMiddleware  # noqa: E402
 from forecast_api.routes import router  # noqa: E402
 from rossmann_core.serving.logs import configure_logging  # noqa: E402
@@ -29,6 +32,8 @@ app = FastAPI(
     description="Daily sales forecasts with 90 % intervals for Rossmann's stores, up to 42 days ahead.",
 )
 app.include_router(router)
+app.include_router(stores.router)
+app.include_router(page.router)
 app.add_middleware(RequestContextMiddleware)
 
 

@@ -3,7 +3,8 @@
 Run by that interpreter in isolated mode (``python3.12 -I scripts/stack/smoke_lambda.py BUILD_DIR MODELS``):
 puts the built function folders and layers on ``sys.path`` in Lambda's order (``/var/task`` then
 ``/opt/python``), imports both handlers, and sends the API handler genuine HTTP API (payload 2.0)
-events for ``/health`` and ``POST /forecasts`` served from the local model registry ``MODELS``.
+events for ``/health``, ``POST /forecasts`` and the web page (``GET /``, with the charting library the
+build shipped in ``web/vendor/``) served from the local model registry ``MODELS``.
 Prints one JSON line; exits 1 on any failure.
 """
 
@@ -45,6 +46,7 @@ def main(build_dir: Path, models: Path) -> dict:
     import_seconds = time.perf_counter() - started
     health = app.handler(http_event("GET", "/health"), Context())
     forecast = app.handler(http_event("POST", "/forecasts", {"stores": [1], "horizon_days": 42}), Context())
+    page = app.handler(http_event("GET", "/"), Context())
     sys.path[0] = str(build_dir / "BatchFunction")
     del sys.modules["app"]
     import app as batch_app
@@ -55,6 +57,7 @@ def main(build_dir: Path, models: Path) -> dict:
         "python": sys.version.split()[0], "numpy": numpy.__version__, "onnxruntime": onnxruntime.__version__,
         "api_import_seconds": round(import_seconds, 3), "health": health["statusCode"],
         "forecast": forecast["statusCode"], "forecast_days": len(json.loads(forecast["body"])["stores"][0]["date"]),
+        "page": page["statusCode"], "page_inlines_uplot": "uPlot" in page["body"],
         "batch_handler": callable(batch_app.handler),
     }
 
@@ -62,4 +65,6 @@ def main(build_dir: Path, models: Path) -> dict:
 if __name__ == "__main__":
     result = main(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve())
     print(json.dumps(result))
-    sys.exit(0 if (result["health"], result["forecast"], result["forecast_days"]) == (200, 200, 42) else 1)
+    expected = (200, 200, 42, 200, True)
+    found = tuple(result[k] for k in ("health", "forecast", "forecast_days", "page", "page_inlines_uplot"))
+    sys.exit(0 if found == expected else 1)

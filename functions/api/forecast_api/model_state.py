@@ -1,9 +1,12 @@
-"""The model version this container serves: loaded on first use, then kept for the container's life.
+"""What this container serves: a model version, loaded on first use and kept for the container's life,
+and the history it forecasts from, the newest state the nightly batch published (checked at most
+every STATE_REFRESH_SECONDS, switched atomically), else the model's own.
 
-Loading goes through the shared :class:`~rossmann_core.serving.model_cache.ModelCache` (the batch
-uses the same one). Any failure to load (missing setting, unreadable registry, a file whose sha256
-differs from the manifest, a model built for other features) is logged once per attempt and raised
-as :class:`ModelUnavailableError`, answered 503; the next request tries again.
+Loading goes through the shared :class:`~rossmann_core.serving.model_cache.ServableCache` (whose
+model cache the batch uses too). Any failure to load the model (missing setting, unreadable registry,
+a file whose sha256 differs from the manifest, a model built for other features) is logged once per
+attempt and raised as :class:`ModelUnavailableError`, answered 503; the next request tries again. A
+history state that cannot be used never fails a request: the last good one (or the model's) serves.
 """
 
 import contextlib
@@ -21,13 +24,14 @@ from rossmann_core.errors import (
 from rossmann_core.models.manifest import Manifest
 from rossmann_core.models.registry import list_versions, read_json
 from rossmann_core.models.version import MANIFEST_FILE
-from rossmann_core.serving.model_cache import ModelCache
-from rossmann_core.serving.servable import Servable, prepare
-from rossmann_core.serving.settings import ModelSettings, model_settings
+from rossmann_core.serving.model_cache import ServableCache
+from rossmann_core.serving.servable import Servable
+from rossmann_core.serving.settings import ModelSettings, StateSettings, model_settings, state_settings
+from rossmann_core.storage import s3_client
 
 log = logging.getLogger("forecast_api.model")
 
-_cache: ModelCache[Servable] = ModelCache(prepare)
+_cache = ServableCache()
 _manifests: dict[tuple[str, str], Manifest] = {}
 
 
@@ -43,14 +47,20 @@ def settings() -> ModelSettings:
         raise ModelUnavailableError(str(error)) from None
 
 
+def history_settings() -> StateSettings | None:
+    try:
+        return state_settings()
+    except SettingsError as error:
+        log.error("history state settings are malformed: %s", error, extra={"event": "settings_error"})
+        raise ModelUnavailableError(str(error)) from None
+
+
 def get_servable() -> Servable:
-    """The loaded model, loading it on first use (thread-safe for uvicorn's worker threads)."""
-    loaded = _cache.loaded
-    if loaded is not None:
-        return loaded
+    """The model and history to answer one request with, loading them on first use (thread-safe for
+    uvicorn's worker threads); take it once per request."""
     config = settings()
     try:
-        return _cache.get(config, follow_latest=False)
+        return _cache.get(config, history_settings())
     except ArtifactIntegrityError as error:
         log.error("refusing model: integrity check failed: %s", error, extra={"event": "integrity_error"})
         raise ModelUnavailableError(f"the model version failed its integrity check: {error}") from None
@@ -66,11 +76,14 @@ def preload() -> None:
     """Start loading the model in a background thread when the settings are complete.
 
     Called at import, during Lambda's init phase: onnxruntime releases the GIL while it builds the
-    forest, so the load overlaps the web framework's imports. A failure is logged by the thread and
-    the first request tries again and answers 503 with the reason.
+    forest, so the load overlaps the web framework's imports. With a forecast bucket set, a second
+    thread builds the S3 client (boto3's import and service model, ~0.25 s) meanwhile, so reading the
+    history state after the model costs only its two GETs. A failure is logged by the thread and the
+    first request tries again and answers 503 with the reason.
     """
     try:
         model_settings()
+        states = state_settings()
     except SettingsError:
         return
 
@@ -78,6 +91,8 @@ def preload() -> None:
         with contextlib.suppress(ModelUnavailableError):
             get_servable()
 
+    if states is not None:
+        threading.Thread(target=s3_client, name="s3-client-preload", daemon=True).start()
     threading.Thread(target=load, name="model-preload", daemon=True).start()
 
 

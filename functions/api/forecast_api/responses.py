@@ -40,6 +40,8 @@ def forecast_document(servable: Servable, result: StoreForecasts) -> dict[str, A
         "model": result.model,
         "model_version": servable.version.version,
         "origin": str(servable.origin),
+        "history_source": servable.state.source,
+        "history_run_date": None if servable.state.run_date is None else str(servable.state.run_date),
         "start": str(result.start),
         "horizon_days": n_days,
         "interval_level": interval.level,

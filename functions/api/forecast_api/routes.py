@@ -11,7 +11,13 @@ from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import COVARIATES, CovariateOverrides
 from rossmann_core.data.daily_csv import STATE_HOLIDAY_CODES
 from rossmann_core.models.registry import latest_version
-from rossmann_core.serving.servable import ForecastRequestError, Servable, UnknownStoreError, forecast_stores
+from rossmann_core.serving.servable import (
+    ForecastRequestError,
+    Servable,
+    StoreWithoutHistoryError,
+    UnknownStoreError,
+    forecast_stores,
+)
 
 from . import model_state
 from .responses import forecast_document, to_json
@@ -33,7 +39,7 @@ router = APIRouter()
 log = logging.getLogger("forecast_api.routes")
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": MessageResponse, "description": "unknown store"},
+    404: {"model": MessageResponse, "description": "unknown store, or a store with no sales in the history"},
     413: {"model": MessageResponse, "description": "request body over 1 MB"},
     422: {"model": ValidationErrorResponse, "description": "invalid input: `loc` names the field, `msg` the reason"},
     503: {"model": MessageResponse, "description": "no model can be served (settings, registry or integrity check)"},
@@ -83,7 +89,7 @@ def run_forecast(
         result = forecast_stores(
             model, store_ids, None if start is None else np.datetime64(start, "D"), horizon_days, model_name, overrides
         )
-    except UnknownStoreError as error:
+    except (UnknownStoreError, StoreWithoutHistoryError) as error:
         raise HTTPException(404, detail=str(error)) from None
     except ForecastRequestError as error:
         raise unprocessable((source, *error.loc), error.reason) from None
@@ -92,10 +98,15 @@ def run_forecast(
 
 @router.get("/health", response_model=HealthResponse, responses={503: ERRORS[503]})
 def health(model: ServableDep) -> HealthResponse:
-    """Status and the loaded model version (loads it on first call)."""
+    """Status, the loaded model version and the history forecasts start from (loads them on first call)."""
+    state = model.state
     return HealthResponse(
         status="ok", model_version=model.version.version, models=list(model.version.models),
         default_model=model.default_model, origin=model.origin.astype(dt.date),
+        model_origin=model.model_origin.astype(dt.date), history_source=state.source,
+        history_run_date=None if state.run_date is None else state.run_date.astype(dt.date),
+        history_note=model.note, stores_not_in_model=list(state.stores_not_in_model),
+        stores_without_history=model.history.store_ids[~model.has_history].tolist(),
     )
 
 
@@ -127,7 +138,7 @@ def models() -> ModelsResponse:
 def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
     """Daily sales with a 90 % interval for the stores and days asked, plus the covariates used."""
     if request.stores == "all":
-        store_ids = model.version.stores.store_id.astype(np.int64)
+        store_ids = model.stores.store_id[model.has_history].astype(np.int64)
     else:
         store_ids = np.unique(np.asarray(request.stores, dtype=np.int64))
     overrides = to_overrides(request.covariates)

@@ -48,9 +48,10 @@ class ForecastRequest(BaseModel):
     )
 
     stores: list[StoreId] | Literal["all"] = Field(
-        description='store ids (unique), or "all"', min_length=1, max_length=MAX_STORES
+        description='store ids (unique), or "all" (every store with sales in the history)', min_length=1,
+        max_length=MAX_STORES,
     )
-    start: dt.date | None = Field(default=None, description="first day; default the day after the model's history")
+    start: dt.date | None = Field(default=None, description="first day; default the day after the history (origin)")
     horizon_days: HorizonDays = HORIZON_DAYS
     model: ModelName | None = None
     covariates: list[CovariateOverride] = Field(
@@ -102,10 +103,17 @@ class StoreForecast(BaseModel):
     assumed: Assumed
 
 
+HistorySource = Literal["model_state", "nightly_batch"]
+
+
 class ForecastResponse(BaseModel):
     model: str
     model_version: str
-    origin: dt.date = Field(description="last day of the model's history")
+    origin: dt.date = Field(description="last day of the history forecast from (the data's, or the model's)")
+    history_source: HistorySource = Field(
+        description="the history: the model version's own state, or the one the nightly batch published"
+    )
+    history_run_date: dt.date | None = Field(description="the nightly run that published it (null: the model's)")
     start: dt.date
     horizon_days: int
     interval_level: float = Field(description="nominal coverage of [lower, upper], e.g. 0.9")
@@ -117,7 +125,13 @@ class HealthResponse(BaseModel):
     model_version: str
     models: list[str]
     default_model: str
-    origin: dt.date
+    origin: dt.date = Field(description="last day of the history forecasts start from")
+    model_origin: dt.date = Field(description="last day of the model version's own state (its training cutoff)")
+    history_source: HistorySource
+    history_run_date: dt.date | None = Field(description="the nightly run that published it (null: the model's)")
+    history_note: str | None = Field(description="why a newer published history is not served, if it is not")
+    stores_not_in_model: list[int] = Field(description="stores of the newest data the model was not trained on")
+    stores_without_history: list[int] = Field(description="model stores with no sales in the history: not forecast")
 
 
 class ModelInfo(BaseModel):

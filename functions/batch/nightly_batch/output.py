@@ -1,10 +1,13 @@
-"""The nightly batch's output: ``forecasts.csv`` bytes and the two-object commit to S3.
+"""The nightly batch's output: ``forecasts.csv`` bytes and the commit to S3.
 
-Layout: ``<prefix>/run_date=YYYY-MM-DD/forecasts.csv`` then ``summary.json``. Each S3 PUT is atomic
-(readers see the old object or the new one, never part of one), and nothing is written until the
-whole forecast exists and has passed its checks. ``summary.json`` is written last, as the commit
-marker: it carries the sha256 and row count of the ``forecasts.csv`` it describes, so a reader (or
-the next run) can tell a consistent pair from a run that died between the two PUTs.
+Layout: ``<prefix>/run_date=YYYY-MM-DD/forecasts.csv``, then ``history_state.npz`` (the history the
+run forecast from, :mod:`rossmann_core.serving.history_state`), then ``summary.json``, then the
+state pointer ``<prefix>/state/latest.json``. Each S3 PUT is atomic (readers see the old object or
+the new one, never part of one), and nothing is written until the whole forecast exists and has
+passed its checks. ``summary.json`` is the commit marker: it carries the sha256 and size of the
+``forecasts.csv`` and of the state it describes, so a reader (or the next run) can tell a consistent
+partition from a run that died between PUTs. The pointer is written after it, so it names
+committed runs only.
 """
 
 import json
@@ -14,6 +17,7 @@ import numpy as np
 
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast
+from rossmann_core.serving.history_state import STATE_FILE, StatePointer
 from rossmann_core.storage import s3_key, sha256_hex
 
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
@@ -22,8 +26,9 @@ SUMMARY_FILE = "summary.json"
 
 
 class CommitError(RossmannError):
-    """A partition whose forecasts.csv and summary.json (the commit marker) do not belong together:
-    the summary PUT failed after the CSV was replaced, or a reader found a CSV its summary does not describe."""
+    """A partition whose objects and summary.json (the commit marker) do not belong together (a PUT failed
+    after the CSV was replaced, or a reader found a CSV its summary does not describe), or a committed run
+    whose state pointer could not be written."""
 
 
 def partition_prefix(prefix: str, run_date: np.datetime64) -> str:
@@ -45,23 +50,44 @@ def forecasts_csv(forecast: Forecast, model_version: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, summary: dict[str, Any]) -> dict[str, str]:
-    """PUT ``forecasts.csv`` then ``summary.json`` (the commit marker); return their S3 URIs.
+def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, state: bytes, summary: dict[str, Any],
+           pointer_key: str, pointer: StatePointer) -> dict[str, str]:
+    """PUT ``forecasts.csv``, ``history_state.npz``, ``summary.json`` (the commit marker), then the state
+    pointer at ``pointer_key``; return their S3 URIs.
 
-    A rerun for the same partition overwrites both keys, so there is never a second copy. If the
-    second PUT fails the error says the pair is inconsistent (the bucket keeps old versions).
+    A rerun for the same partition overwrites its keys, so there is never a second copy. A failed
+    first PUT writes nothing; a failure after it raises CommitError saying what was replaced (the
+    bucket keeps old versions), and a failed pointer PUT says the run is committed but not pointed to.
     """
-    csv_key, summary_key = f"{partition}/{FORECASTS_FILE}", f"{partition}/{SUMMARY_FILE}"
-    body = json.dumps(summary, indent=2, sort_keys=True).encode()
-    client.put_object(Bucket=bucket, Key=csv_key, Body=csv_bytes, ContentType="text/csv")
+    objects = (
+        (FORECASTS_FILE, csv_bytes, "text/csv"), (STATE_FILE, state, "application/octet-stream"),
+        (SUMMARY_FILE, json.dumps(summary, indent=2, sort_keys=True).encode(), "application/json"),
+    )
+    written: list[str] = []
+    for name, body, content_type in objects:
+        key = f"{partition}/{name}"
+        try:
+            client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        except Exception as error:
+            if not written:
+                raise
+            pending = [other for other, _, _ in objects[len(written):]]
+            raise CommitError(
+                f"{' and '.join(written)} {'was' if len(written) == 1 else 'were'} replaced but "
+                f"{' and '.join(pending)} {'was' if len(pending) == 1 else 'were'} not ({error}); "
+                "the partition is inconsistent until a rerun"
+            ) from error
+        written.append(f"s3://{bucket}/{key}")
     try:
-        client.put_object(Bucket=bucket, Key=summary_key, Body=body, ContentType="application/json")
+        client.put_object(Bucket=bucket, Key=pointer_key, Body=json.dumps(pointer.to_dict(), indent=2).encode(),
+                          ContentType="application/json")
     except Exception as error:
         raise CommitError(
-            f"s3://{bucket}/{csv_key} was replaced but {SUMMARY_FILE} was not ({error}); "
-            "the partition is inconsistent until a rerun"
+            f"the run is committed ({written[-1]}) but the state pointer s3://{bucket}/{pointer_key} was not "
+            f"updated ({error}); the API keeps its previous history until a rerun"
         ) from error
-    return {"forecasts": f"s3://{bucket}/{csv_key}", "summary": f"s3://{bucket}/{summary_key}"}
+    uris = dict(zip(("forecasts", "history_state", "summary"), written, strict=True))
+    return {**uris, "state_pointer": f"s3://{bucket}/{pointer_key}"}
 
 
 def read_committed(client: Any, bucket: str, partition: str) -> tuple[dict[str, Any], bytes]:

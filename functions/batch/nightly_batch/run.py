@@ -3,7 +3,9 @@
 Steps (each timed into the summary): resolve and load the model version; read ``train.csv`` and
 ``store.csv`` from the data bucket (the whole file: new days may have been appended); build the
 history panel; assume the horizon's known-future covariates from it; forecast; check; commit to S3
-(:mod:`.batch_output`). Nothing is written until the forecast is complete and checked.
+(:mod:`.output`): the forecasts, the history state they start from (which the API then forecasts
+from, :mod:`rossmann_core.serving.history_state`), the summary, and the state pointer. Nothing is
+written until the forecast is complete and checked.
 
 History: when the data's last day is at or after the model's origin, the panel is the data file's
 last ``n`` days, ``n`` being the length of the model's stored state (400 days), with
@@ -32,6 +34,7 @@ from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
+from rossmann_core.serving.history_state import STATE_FILE, pointer_key, published_state, state_bytes
 from rossmann_core.serving.settings import BatchSettings
 from rossmann_core.storage import s3_key, sha256_hex
 
@@ -163,7 +166,11 @@ def run_batch(
     check_forecast(forecast, int(has_history.sum()), horizon)
     mark = lap("forecast", mark)
     csv_bytes = batch_output.forecasts_csv(forecast, version.version)
-    mark = lap("format_csv", mark)
+    partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
+    state = state_bytes(history.panel, history.stores)
+    pointer = published_state(run_date, f"{partition}/{STATE_FILE}", state, history.panel, version.version,
+                              history.not_in_model)
+    mark = lap("format_output", mark)
     origin = history.panel.dates[-1]
     summary = {
         "run_date": str(run_date),
@@ -186,9 +193,13 @@ def run_batch(
         "data": {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}},
         "forecasts_sha256": sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),
+        "history_state": {"file": STATE_FILE, "sha256": pointer.sha256, "bytes": pointer.bytes,
+                          "first_date": str(history.panel.start), "days": history.panel.n_days},
         "timings_seconds": timings,
     }
     summary["duration_seconds"] = round(time.perf_counter() - started, 3)
-    partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
-    summary["output"] = batch_output.commit(client, settings.forecast_bucket, partition, csv_bytes, summary)
+    summary["output"] = batch_output.commit(
+        client, settings.forecast_bucket, partition, csv_bytes, state, summary,
+        pointer_key(settings.forecast_prefix), pointer,
+    )
     return summary

@@ -7,6 +7,7 @@ server in tests and emulation.
 
 import hashlib
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 S3_SCHEME = "s3://"
 ENDPOINT_ENVS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_DEFAULT_REGION", "AWS_REGION")
 """The settings a client is built from: a client is reused while they stay the same."""
+_CLIENT_LOCK = threading.Lock()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -46,8 +48,10 @@ def s3_key(*parts: str) -> str:
 
 
 def s3_client() -> Any:
-    """The process's S3 client (boto3 clients are thread-safe), rebuilt only when the endpoint settings change."""
-    return _client_for(tuple(os.environ.get(name) for name in ENDPOINT_ENVS))
+    """The process's S3 client, rebuilt only when the endpoint settings change. boto3 clients are thread-safe,
+    building them from its default session is not: the API builds one in a preload thread, hence the lock."""
+    with _CLIENT_LOCK:
+        return _client_for(tuple(os.environ.get(name) for name in ENDPOINT_ENVS))
 
 
 @cache

@@ -1,11 +1,14 @@
 """Forecast assembly for the handlers: chosen stores and days, assumed or given covariates, one model.
 
-A :class:`Servable` is a verified model version plus the covariate patterns learned from its
-history, built once per container. :func:`forecast_stores` answers one request; it works on the
-requested stores only (every feature is per store), so one store costs far less than all of them.
+A :class:`Servable` is a verified model version, the history it forecasts from (the version's own
+stored state, or a newer one published by the nightly batch: :mod:`.history_state`) and the
+covariate patterns learned from that history; it is immutable, so a request that takes one never
+sees another state. :func:`forecast_stores` answers one request; it works on the requested stores
+only (every feature is per store), so one store costs far less than all of them.
 """
 
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -19,22 +22,60 @@ from rossmann_core.covariates.assume import (
 )
 from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import Panel, attach_covariates
-from rossmann_core.errors import ForecastRequestError, UnknownStoreError
+from rossmann_core.data.stores import StoreTable
+from rossmann_core.errors import ForecastRequestError, RequestError, UnknownStoreError
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
+from rossmann_core.serving.history_state import HistoryState, model_state
+
+
+class StoreWithoutHistoryError(RequestError):
+    """Store ids of the model whose served history holds no sales (not forecast, as in the nightly batch)."""
+
+    def __init__(self, store_ids: list[int], origin: np.datetime64, n_days: int) -> None:
+        ids = ", ".join(map(str, store_ids))
+        plural = "s" if len(store_ids) > 1 else ""
+        super().__init__(f"store{plural} {ids}: no sales in the {n_days} days of history up to {origin}")
+        self.store_ids = store_ids
 
 
 @dataclass(frozen=True)
 class Servable:
-    """A loaded model version and the covariate patterns of its history."""
+    """A loaded model version, the history state it forecasts from and that history's covariate patterns.
+
+    ``note`` says why a newer published state is not served (refused, unreadable, older than the model),
+    None when the newest usable state serves.
+    """
 
     version: ModelVersion
+    state: HistoryState
     covariates: CovariateModel
+    note: str | None = None
+
+    @property
+    def history(self) -> Panel:
+        """The panel forecasts start from, the version's stores in its order: (n_stores, n_days)."""
+        return self.state.history
+
+    @property
+    def stores(self) -> StoreTable:
+        """Store metadata matching ``history`` row for row."""
+        return self.state.stores
 
     @property
     def origin(self) -> np.datetime64:
         """Last history day; forecasts start the day after."""
+        return self.state.origin
+
+    @property
+    def model_origin(self) -> np.datetime64:
+        """Last day of the version's own stored state (its training cutoff)."""
         return self.version.history.dates[-1]
+
+    @cached_property
+    def has_history(self) -> np.ndarray:
+        """bool (n_stores,): stores with any sales in ``history``; the others are not forecast."""
+        return np.isfinite(self.history.sales).any(axis=1)
 
     @property
     def max_lead_days(self) -> int:
@@ -46,12 +87,14 @@ class Servable:
         return self.version.best_model
 
 
-def prepare(version: ModelVersion) -> Servable:
-    """Learn the covariate patterns of the version's history (once per loaded version).
+def prepare(version: ModelVersion, state: HistoryState | None = None) -> Servable:
+    """Learn the covariate patterns of ``state`` (default the version's own), once per version and state.
 
-    The version already fits this code: its manifest was validated when it was loaded.
+    The version already fits this code (its manifest was validated when it was loaded), and a
+    published state was checked against it (:func:`~rossmann_core.serving.history_state.check_fits`).
     """
-    return Servable(version=version, covariates=fit_covariates(version.history))
+    state = model_state(version) if state is None else state
+    return Servable(version=version, state=state, covariates=fit_covariates(state.history))
 
 
 @dataclass(frozen=True)
@@ -104,19 +147,23 @@ def forecast_stores(
     start = origin + DAY if start is None else np.datetime64(start, "D")
     end = start + (horizon_days - 1) * DAY
     if start <= origin:
-        raise ForecastRequestError(("start",), f"must be after {origin}, the last day of the model's history")
+        raise ForecastRequestError(("start",), f"must be after {origin}, the last day of the history")
     leads = int((end - origin) / DAY)
     last_day = origin + servable.max_lead_days * DAY
     if leads > servable.max_lead_days:
         raise ForecastRequestError(("start",), (
-            f"the forecast would end on {end}, {leads} days after {origin}, the last day of the model's history; "
+            f"the forecast would end on {end}, {leads} days after {origin}, the last day of the history; "
             f"it forecasts at most {servable.max_lead_days} days ahead (up to {last_day})"
         ))
     store_ids = np.asarray(store_ids, dtype=np.int64)
-    rows = version.stores.index_of(store_ids)
+    rows = servable.stores.index_of(store_ids)
     if np.any(rows < 0):
         raise UnknownStoreError([int(s) for s in store_ids[rows < 0]])
-    subset = version if len(rows) == len(version.stores.store_id) else take_stores(version, rows)
+    if not servable.has_history[rows].all():
+        empty = store_ids[~servable.has_history[rows]]
+        raise StoreWithoutHistoryError([int(s) for s in empty], origin, servable.history.n_days)
+    served = replace(version, history=servable.history, stores=servable.stores)
+    subset = served if len(rows) == len(servable.stores.store_id) else take_stores(served, rows)
     if overrides is not None:
         _check_overrides(overrides, store_ids, origin + DAY, end)
     # Covariates for the whole horizon, whatever the window: features look ahead (days until the next

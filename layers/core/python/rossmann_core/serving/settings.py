@@ -25,11 +25,20 @@ DATA_BUCKET_ENV = "DATA_BUCKET"
 DATA_PREFIX_ENV = "DATA_PREFIX"
 """Batch: optional key prefix of the data files."""
 FORECAST_BUCKET_ENV = "FORECAST_BUCKET"
-"""Batch: the bucket the nightly forecasts are committed to."""
+"""Batch: the bucket the nightly forecasts and history state are committed to. API (optional): where it
+reads the newest published history state; without it the model version's own state serves."""
 FORECAST_PREFIX_ENV = "FORECAST_PREFIX"
-"""Batch: key prefix of the forecast partitions (default ``forecasts``)."""
+"""Both: key prefix of the forecast partitions and the state pointer (default ``forecasts``)."""
+STATE_REFRESH_SECONDS_ENV = "STATE_REFRESH_SECONDS"
+"""API: a warm container checks the state pointer at most this often (default 300; 0: on every request)."""
+WEB_SIGNIN_DOMAIN_ENV = "WEB_SIGNIN_DOMAIN"
+"""API, in AWS: base URL of the Cognito domain the web page signs in at (``https://….amazoncognito.com``).
+Unset locally, where the page needs no sign-in."""
+WEB_CLIENT_ID_ENV = "WEB_CLIENT_ID"
+"""API, in AWS: the Cognito app client id of the web page (public client, code flow with PKCE)."""
 DEFAULT_MODEL_CACHE_DIR = Path("/tmp/models")
 DEFAULT_FORECAST_PREFIX = "forecasts"
+DEFAULT_STATE_REFRESH_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,16 @@ class BatchSettings:
     data_prefix: str = ""
     forecast_prefix: str = DEFAULT_FORECAST_PREFIX
     horizon_days: int = HORIZON_DAYS
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    """API: where the nightly batch publishes its history state (bucket, prefix) and how often, in seconds,
+    a warm container looks for a newer one."""
+
+    bucket: str
+    prefix: str = DEFAULT_FORECAST_PREFIX
+    refresh_seconds: float = DEFAULT_STATE_REFRESH_SECONDS
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -88,3 +107,45 @@ def batch_settings(environ: Mapping[str, str] | None = None) -> BatchSettings:
         data_prefix=environ.get(DATA_PREFIX_ENV, "").strip("/"),
         forecast_prefix=environ.get(FORECAST_PREFIX_ENV, DEFAULT_FORECAST_PREFIX).strip("/"),
     )
+
+
+def state_settings(environ: Mapping[str, str] | None = None) -> StateSettings | None:
+    """The API's history-state settings from ``environ`` (default ``os.environ``); None without FORECAST_BUCKET
+    (e.g. a local model folder and no bucket): then the model version's own state serves."""
+    environ = _environ(environ)
+    bucket = environ.get(FORECAST_BUCKET_ENV, "").strip()
+    if not bucket:
+        return None
+    text = environ.get(STATE_REFRESH_SECONDS_ENV, "").strip()
+    try:
+        refresh = DEFAULT_STATE_REFRESH_SECONDS if not text else float(text)
+    except ValueError:
+        refresh = -1.0
+    if not 0 <= refresh <= 86_400:
+        raise SettingsError(f"{STATE_REFRESH_SECONDS_ENV}={text!r} is not a number of seconds in 0..86400")
+    return StateSettings(
+        bucket=bucket, prefix=environ.get(FORECAST_PREFIX_ENV, DEFAULT_FORECAST_PREFIX).strip("/"),
+        refresh_seconds=refresh,
+    )
+
+
+@dataclass(frozen=True)
+class SigninSettings:
+    """API, in AWS: where the web page's sign-in goes (``domain`` base URL, no trailing slash) and as which client."""
+
+    domain: str
+    client_id: str
+
+
+def signin_settings(environ: Mapping[str, str] | None = None) -> SigninSettings | None:
+    """The web page's sign-in settings from ``environ`` (default ``os.environ``); None when neither is set (local)."""
+    environ = _environ(environ)
+    domain = environ.get(WEB_SIGNIN_DOMAIN_ENV, "").strip().rstrip("/")
+    client_id = environ.get(WEB_CLIENT_ID_ENV, "").strip()
+    if not domain and not client_id:
+        return None
+    if not domain.startswith("https://") or "/" in domain.removeprefix("https://"):
+        raise SettingsError(f"{WEB_SIGNIN_DOMAIN_ENV}={domain!r} is not an https:// base URL")
+    if not client_id:
+        raise SettingsError(f"{WEB_CLIENT_ID_ENV} is not set: give the web page's Cognito app client id")
+    return SigninSettings(domain=domain, client_id=client_id)

@@ -1,0 +1,276 @@
+"""The history forecasts start from, as the nightly batch publishes it for the API.
+
+Format: the per-store arrays a model version stores as ``store_state.npz`` (``Panel.to_arrays`` and
+``StoreTable.to_arrays`` in one uncompressed ``.npz``, readable with numpy alone): the model's stores in
+its order, as many days as its own state (400), ending on the data's last day, the origin.
+
+Layout under the forecast prefix (``FORECAST_PREFIX``, default ``forecasts``) of the forecast bucket:
+
+    run_date=YYYY-MM-DD/history_state.npz   the history that run forecast from
+    run_date=YYYY-MM-DD/summary.json        the run's commit marker, carrying the state's sha256
+    state/latest.json                       the pointer to the newest committed run's state, written last
+
+The pointer is PUT only after the run's summary, so it names committed runs only; a reader fetches
+the state it names, verifies its sha256 against it and checks that it fits the model version
+(:func:`load_state`). Errors: :class:`StateUnavailableError` (cannot be read now: try again later),
+:class:`StateRejectedError` (bad input: corrupt, truncated, missing, other stores or shape),
+:class:`StaleStateError` (ends before the model's origin: the model's own state is newer).
+"""
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from rossmann_core.data.dates import DAY
+from rossmann_core.data.panel import PANEL_FIELDS, Panel
+from rossmann_core.data.stores import StoreTable
+from rossmann_core.errors import RossmannError
+from rossmann_core.models.version import ModelVersion
+from rossmann_core.storage import s3_key, sha256_hex
+
+STATE_FILE = "history_state.npz"
+POINTER_FILE = "state/latest.json"
+"""The pointer's key under the forecast prefix."""
+MODEL_STATE = "model_state"
+"""Source of a history that is the model version's own stored state."""
+NIGHTLY_BATCH = "nightly_batch"
+"""Source of a history published by a nightly batch run."""
+PANEL_DTYPES = {"sales": np.float32, "open": np.int8, "promo": np.int8, "state_holiday": np.int8,
+                "school_holiday": np.int8}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class StateError(RossmannError):
+    """A published history state cannot be served; the message names the object and why."""
+
+
+class StateUnavailableError(StateError):
+    """The pointer or state cannot be read now (network, permissions): worth trying again later."""
+
+
+class StateRejectedError(StateError):
+    """The pointer or state is bad input: malformed, corrupt, truncated, missing, or not for this model."""
+
+
+class StaleStateError(StateRejectedError):
+    """The state ends before the model's origin: the model version's own state is newer."""
+
+
+@dataclass(frozen=True)
+class HistoryState:
+    """A history to forecast from: ``history`` (n_stores, n_days), whose last day is the origin, and
+    ``stores``, the same stores in the same order.
+
+    ``source`` is MODEL_STATE (the version's own) or NIGHTLY_BATCH (published by the run of
+    ``run_date``, an object with ``sha256``); ``stores_not_in_model`` are store ids of that run's data
+    the model was not trained on (not forecast).
+    """
+
+    history: Panel
+    stores: StoreTable
+    source: str = MODEL_STATE
+    run_date: np.datetime64 | None = None
+    sha256: str | None = None
+    stores_not_in_model: tuple[int, ...] = ()
+
+    @property
+    def origin(self) -> np.datetime64:
+        return self.history.dates[-1]
+
+
+def model_state(version: ModelVersion) -> HistoryState:
+    """The version's own stored state."""
+    return HistoryState(version.history, version.stores)
+
+
+def state_bytes(history: Panel, stores: StoreTable) -> bytes:
+    """``history`` and ``stores`` as an uncompressed ``.npz``: the format of a version's ``store_state.npz``."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **history.to_arrays(), **stores.to_arrays())
+    return buffer.getvalue()
+
+
+def state_keys() -> list[str]:
+    """Every array name the format holds."""
+    panel = [f"panel_{name}" for name in (*PANEL_FIELDS, "store_ids", "start")]
+    return panel + [f"store_{field.name}" for field in fields(StoreTable)]
+
+
+def read_state(data: bytes, where: str) -> tuple[Panel, StoreTable]:
+    """Parse and check state bytes; StateRejectedError names ``where`` and the first problem.
+
+    Checks: a readable ``.npz`` without pickles, every array present, store ids ascending and unique,
+    panel arrays (n_stores, n_days) of their dtypes, store-table arrays (n_stores, ...) for the same ids.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise StateRejectedError(f"{where} is not a readable .npz ({type(error).__name__}: {error})") from None
+    missing = [key for key in state_keys() if key not in arrays]
+    if missing:
+        raise StateRejectedError(f"{where} lacks the array {missing[0]}")
+    try:
+        panel, stores = Panel.from_arrays(arrays), StoreTable.from_arrays(arrays)
+    except (TypeError, ValueError) as error:
+        raise StateRejectedError(f"{where}: panel_start is not a date ({error})") from None
+    ids = panel.store_ids
+    if ids.ndim != 1 or ids.size == 0 or ids.dtype.kind not in "iu" or np.any(np.diff(ids) <= 0):
+        raise StateRejectedError(f"{where}: panel_store_ids must be ascending, unique integer ids")
+    n_stores, n_days = len(ids), panel.sales.shape[-1] if panel.sales.ndim == 2 else -1
+    for name, dtype in PANEL_DTYPES.items():
+        values = getattr(panel, name)
+        if values.shape != (n_stores, n_days) or n_days < 1 or values.dtype != dtype:
+            raise StateRejectedError(
+                f"{where}: panel_{name} is {values.dtype} {values.shape}, expected {np.dtype(dtype)} "
+                f"({n_stores} stores, days)"
+            )
+    for field in fields(StoreTable):
+        values = getattr(stores, field.name)
+        if values.shape[:1] != (n_stores,) or (field.name == "promo2_months" and values.shape != (n_stores, 12)):
+            raise StateRejectedError(f"{where}: store_{field.name} has shape {values.shape}, not {n_stores} stores")
+    if not np.array_equal(stores.store_id, ids):
+        raise StateRejectedError(f"{where}: store_store_id and panel_store_ids differ")
+    return panel, stores
+
+
+@dataclass(frozen=True)
+class StatePointer:
+    """``state/latest.json``: the newest committed run's state, ``key`` in the forecast bucket, its
+    ``sha256`` and ``bytes``, its last day ``origin``, the ``model_version`` that run used, and the
+    store ids of its data the model was not trained on."""
+
+    run_date: np.datetime64
+    key: str
+    sha256: str
+    bytes: int
+    origin: np.datetime64
+    model_version: str
+    stores_not_in_model: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_date": str(self.run_date), "key": self.key, "sha256": self.sha256, "bytes": self.bytes,
+                "origin": str(self.origin), "model_version": self.model_version,
+                "stores_not_in_model": list(self.stores_not_in_model)}
+
+    @classmethod
+    def from_json(cls, body: bytes, where: str) -> "StatePointer":
+        """Parse and validate; StateRejectedError names ``where``, the field and why."""
+        try:
+            raw = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise StateRejectedError(f"{where} is not JSON ({error})") from None
+        if not isinstance(raw, dict):
+            raise StateRejectedError(f"{where} is not a JSON object")
+
+        def field(name: str, kind: type, check: Any = lambda _: True) -> Any:
+            value = raw.get(name)
+            if not isinstance(value, kind) or isinstance(value, bool) or not check(value):
+                raise StateRejectedError(f"{where}: {name} is missing or invalid ({value!r})")
+            return value
+
+        def date(name: str) -> np.datetime64:
+            return np.datetime64(field(name, str, lambda v: re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) is not None), "D")
+
+        return cls(
+            run_date=date("run_date"), key=field("key", str, lambda v: v.endswith(STATE_FILE)),
+            sha256=field("sha256", str, lambda v: _SHA256.fullmatch(v) is not None),
+            bytes=field("bytes", int, lambda v: v > 0), origin=date("origin"),
+            model_version=field("model_version", str),
+            stores_not_in_model=tuple(field("stores_not_in_model", list, lambda v: all(type(s) is int for s in v))),
+        )
+
+
+def pointer_key(prefix: str) -> str:
+    return s3_key(prefix, POINTER_FILE)
+
+
+def _get(client: Any, bucket: str, key: str) -> bytes | None:
+    """The object's bytes, None if it does not exist; StateUnavailableError for any other failure."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise StateUnavailableError(f"cannot read s3://{bucket}/{key}: {error}") from None
+    except BotoCoreError as error:
+        raise StateUnavailableError(f"cannot read s3://{bucket}/{key}: {error}") from None
+
+
+def read_pointer(client: Any, bucket: str, prefix: str) -> StatePointer | None:
+    """The state pointer, None when none is published yet (no batch has run)."""
+    key = pointer_key(prefix)
+    body = _get(client, bucket, key)
+    return None if body is None else StatePointer.from_json(body, f"s3://{bucket}/{key}")
+
+
+def check_fits(state: HistoryState, version: ModelVersion, where: str) -> None:
+    """Raise StateRejectedError unless ``state`` holds exactly the version's stores, as many days as its own
+    state and store metadata of the same dtypes, or StaleStateError if it ends before the version's origin."""
+    model_ids, ids = version.stores.store_id, state.history.store_ids
+    if not np.array_equal(ids, model_ids):
+        extra, lacking = np.setdiff1d(ids, model_ids).tolist(), np.setdiff1d(model_ids, ids).tolist()
+        raise StateRejectedError(
+            f"{where} holds other stores than model version {version.version}: "
+            f"{len(extra)} not in the model {extra[:5]}, {len(lacking)} missing {lacking[:5]}"
+        )
+    if state.history.n_days != version.history.n_days:
+        raise StateRejectedError(
+            f"{where} holds {state.history.n_days} days; model version {version.version} needs "
+            f"{version.history.n_days}"
+        )
+    for field in fields(StoreTable):
+        ours, model = getattr(state.stores, field.name).dtype, getattr(version.stores, field.name).dtype
+        if ours != model:
+            raise StateRejectedError(
+                f"{where}: store_{field.name} is {ours}, model version {version.version} has {model}"
+            )
+    model_origin = version.history.dates[-1]
+    if state.origin < model_origin:
+        raise StaleStateError(
+            f"{where} ends {state.origin}, before the origin {model_origin} of model version {version.version}"
+        )
+
+
+def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVersion) -> HistoryState:
+    """Fetch the state ``pointer`` names, verify its sha256 and size, parse it and check it fits ``version``
+    (a pointer to a state older than the version is refused before anything is fetched)."""
+    where = f"s3://{bucket}/{pointer.key}"
+    model_origin = version.history.dates[-1]
+    if pointer.origin < model_origin:
+        raise StaleStateError(
+            f"{where} ends {pointer.origin}, before the origin {model_origin} of model version {version.version}"
+        )
+    data = _get(client, bucket, pointer.key)
+    if data is None:
+        raise StateRejectedError(f"the state pointer names {where}, which does not exist")
+    actual = sha256_hex(data)
+    if actual != pointer.sha256 or len(data) != pointer.bytes:
+        raise StateRejectedError(
+            f"{where}: {len(data)} bytes with sha256 {actual}; the pointer says {pointer.bytes} bytes, "
+            f"{pointer.sha256} (corrupt, truncated or replaced)"
+        )
+    history, stores = read_state(data, where)
+    if history.dates[-1] != pointer.origin:
+        raise StateRejectedError(f"{where} ends {history.dates[-1]}, the pointer says {pointer.origin}")
+    state = HistoryState(history, stores, NIGHTLY_BATCH, pointer.run_date, pointer.sha256,
+                         pointer.stores_not_in_model)
+    check_fits(state, version, where)
+    return state
+
+
+def published_state(run_date: np.datetime64, key: str, data: bytes, history: Panel, model_version: str,
+                    stores_not_in_model: np.ndarray) -> StatePointer:
+    """The pointer a batch run writes for ``data`` (:func:`state_bytes` of ``history``) stored at ``key``."""
+    return StatePointer(
+        run_date=np.datetime64(run_date, "D"), key=key, sha256=sha256_hex(data), bytes=len(data),
+        origin=history.start + (history.n_days - 1) * DAY, model_version=model_version,
+        stores_not_in_model=tuple(int(s) for s in stores_not_in_model),
+    )
