@@ -47,6 +47,9 @@ import app
 imported = time.perf_counter()
 class Context:
     aws_request_id = "cold-start"
+    function_name = "rossmann-forecast-api"
+    memory_limit_in_mb = 2048
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-api"
 response = app.handler(json.load(open({event!r})), Context())
 done = time.perf_counter()
 assert response["statusCode"] == 200, response
@@ -55,6 +58,10 @@ print(json.dumps({{"import_s": imported - started, "first_request_s": done - imp
 
 
 class Context:
+    function_name = "rossmann-forecast-api"
+    memory_limit_in_mb = 2048
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-api"
+
     def __init__(self, request_id: str) -> None:
         self.aws_request_id = request_id
 

@@ -39,6 +39,9 @@ def child(runs: int) -> dict:
 
     class Context:
         aws_request_id = "bench"
+        function_name = "rossmann-forecast-batch"
+        memory_limit_in_mb = 3538
+        invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
 
     results = []
     for _ in range(runs):

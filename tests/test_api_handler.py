@@ -15,7 +15,7 @@ import pytest
 
 from api_support import EVENTS, LambdaContext, event, serve_from
 from functions.api.app import handler
-from rossmann_core.serving.logs import JsonFormatter
+from rossmann_core.serving import logs
 
 REPO = Path(__file__).resolve().parent.parent
 HEAVY_MODULES = ("pandas", "sklearn", "tensorflow", "keras", "skl2onnx", "tf2onnx")
@@ -80,10 +80,10 @@ def test_client_mistakes_in_events_are_4xx_never_500(served: None) -> None:
     assert status == 413 and "larger than 1048576 bytes" in body["detail"]
 
 
-def test_logs_are_json_lines_carrying_the_request_id(served: None) -> None:
+def test_logs_are_powertools_json_lines_carrying_the_request_ids(served: None, capsys: pytest.CaptureFixture) -> None:
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
-    capture.setFormatter(JsonFormatter())
+    capture.setFormatter(logs.logger("forecast_api").registered_formatter)
     logger = logging.getLogger()  # the handler's own loggers and the shared model cache's
     logger.addHandler(capture)
     try:
@@ -93,8 +93,21 @@ def test_logs_are_json_lines_carrying_the_request_id(served: None) -> None:
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     access = [line for line in lines if line.get("event") == "request"]
     assert access and access[-1]["request_id"] == "log-test-id" and access[-1]["status"] == 200
-    assert access[-1]["path"] == "/health" and access[-1]["api_request_id"] == "JKJaXmPLvHcESHA="
+    assert access[-1]["path"] == "/health" and access[-1]["correlation_id"] == "JKJaXmPLvHcESHA="
+    assert access[-1]["function_request_id"] == "log-test-id" and access[-1]["service"] == "forecast_api"
+    assert access[-1]["level"] == "INFO" and isinstance(access[-1]["cold_start"], bool)
     assert any(line.get("event") == "model_loaded" and line["request_id"] == "log-test-id" for line in lines)
+    # the request's metrics leave as one CloudWatch EMF document on stdout, with the model version dimension
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    request = [doc for doc in emf if "RequestLatency" in doc]
+    assert request and request[-1]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "RossmannForecast"
+    assert request[-1]["model_version"] == logs_version() and request[-1]["service"] == "forecast_api"
+
+
+def logs_version() -> str:
+    from forecast_api import model_state
+
+    return model_state.loaded_version() or "none"
 
 
 def test_a_missing_setting_fails_in_the_handler_not_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +125,9 @@ import app
 evt = json.load(open({str(EVENTS / "api_http_store_forecast.json")!r}))
 class Context:
     aws_request_id = "subprocess"
+    function_name = "rossmann-forecast-api"
+    memory_limit_in_mb = 3538
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-api"
 response = app.handler(evt, Context())
 print(json.dumps({{"status": response["statusCode"],
                    "heavy": [m for m in {HEAVY_MODULES!r} if m in sys.modules]}}))

@@ -29,6 +29,9 @@ BUCKETS = {"models": "batch-test-models", "data": "batch-test-data", "forecasts"
 
 class Context:
     aws_request_id = "test-request"
+    function_name = "rossmann-forecast-batch"
+    memory_limit_in_mb = 3538
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,9 @@ HELD_BACK_ORIGIN, DATA_ORIGIN = "2015-01-24", "2015-01-31"
 
 class Context:
     aws_request_id = "state-test"
+    function_name = "rossmann-forecast-batch"
+    memory_limit_in_mb = 3538
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,7 @@ def test_a_bad_manifest_fails_at_load_with_one_error_naming_key_and_version(
     with pytest.raises(ManifestError) as caught:
         load_version(copy)
     assert str(caught.value).startswith(f"manifest of version 20000101T000000Z: {message}")
-    assert str(caught.value).endswith(f"(in {copy / MANIFEST_FILE})")
+    assert str(caught.value).endswith(f"(in {copy.name}/{MANIFEST_FILE})")  # no local absolute path
 
 
 def test_a_manifest_without_a_version_or_not_json_is_refused(synthetic_version_dir: Path, tmp_path: Path) -> None:

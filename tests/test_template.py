@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from scripts.stack.template import REPO_ROOT, TEMPLATE, bucket_names, load_template, resources_of_type
+from scripts.stack.template import REPO_ROOT, TEMPLATE, load_template, resources_of_type
 
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 CFN_LINT = REPO_ROOT / ".venv" / "bin" / "cfn-lint"
@@ -39,8 +39,8 @@ def test_every_bucket_is_encrypted_private_and_tls_only() -> None:
         policy["Properties"]["Bucket"]["Ref"]: policy["Properties"]["PolicyDocument"]["Statement"]
         for policy in resources_of_type(template, "AWS::S3::BucketPolicy").values()
     }
-    for name in bucket_names(template):
-        properties = template["Resources"][name]["Properties"]
+    for name, bucket in resources_of_type(template, "AWS::S3::Bucket").items():
+        properties = bucket["Properties"]
         assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert all(properties["PublicAccessBlockConfiguration"].values()), name
         deny = [s for s in policies[name] if s["Effect"] == "Deny"]
@@ -58,15 +58,23 @@ def test_api_needs_signed_requests_and_batch_runs_on_a_schedule() -> None:
     assert [event["Type"] for event in batch_events] == ["Schedule"]
 
 
-def test_only_the_batch_writes_and_only_to_the_forecast_prefix() -> None:
+def test_only_the_batch_writes_and_only_to_the_forecast_and_monitoring_prefixes() -> None:
+    bucket = "arn:${AWS::Partition}:s3:::${ForecastBucket}"
     for name, function in resources_of_type(template, "AWS::Serverless::Function").items():
         statements = [s for p in function["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
         templates = {key for p in function["Properties"]["Policies"] for key in p if key != "Statement"}
         assert templates <= {"S3ReadPolicy"}, name
         writes = [s for s in statements if s["Effect"] == "Allow" and s["Action"] != "s3:GetObject"]
         if name == "BatchFunction":
-            assert writes == [{"Sid": "WriteForecastsOnly", "Effect": "Allow", "Action": "s3:PutObject",
-                               "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ForecastBucket}/forecasts/*"}}]
+            assert writes == [
+                {"Sid": "WriteForecastsOnly", "Effect": "Allow", "Action": "s3:PutObject",
+                 "Resource": [{"Fn::Sub": f"{bucket}/forecasts/*"}, {"Fn::Sub": f"{bucket}/monitoring/*"}]},
+                {"Sid": "ListForecastPartitions", "Effect": "Allow", "Action": "s3:ListBucket",
+                 "Resource": {"Fn::Sub": bucket},
+                 "Condition": {"StringLike": {"s3:prefix": "forecasts/run_date=*"}}},
+                {"Sid": "DeadLetterQueueKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                 "Resource": {"Fn::GetAtt": ["OpsKey", "Arn"]}},
+            ]
         else:
             assert writes == [], name
 

@@ -44,7 +44,13 @@ def publish_version(
         if not latest.is_file():
             raise PublishError(f"{latest} does not exist: train first or pass --version")
         version = json.loads(latest.read_text())["version"]
-    version_dir = models_dir / version
+    return publish_folder(models_dir / version, bucket, prefix, client)
+
+
+def publish_folder(version_dir: Path, bucket: str, prefix: str = "models", client: Any = None) -> str:
+    """Upload the version folder ``version_dir`` (any parent; its name is the version) and point latest.json
+    at it. Every file is checked against the manifest's sha256 before upload. Returns the version's S3 URI."""
+    version = version_dir.name
     if not (version_dir / MANIFEST_FILE).is_file():
         raise PublishError(f"{version_dir} holds no {MANIFEST_FILE}")
     manifest_bytes = (version_dir / MANIFEST_FILE).read_bytes()

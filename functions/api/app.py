@@ -10,21 +10,24 @@ With the settings present at import, the model starts loading in the background 
 the cold start pays for FastAPI's imports and the model load at once, not one after the other.
 """
 
+from typing import Any
+
 from forecast_api import model_state
 
 model_state.preload()
 
+from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402  (after preload, so the two overlap)
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from mangum import Mangum  # noqa: E402
 
 from forecast_api import page, stores  # noqa: E402
-from forecast_api.middleware import RequestContextMiddleware  # noqa: E402
+from forecast_api.middleware import SERVICE, RequestContextMiddleware  # noqa: E402
 from forecast_api.routes import router  # noqa: E402
-from rossmann_core.serving.logs import configure_logging  # noqa: E402
+from rossmann_core.serving import logs  # noqa: E402
 
-configure_logging()
+logger, metrics, tracer = logs.logger(SERVICE), logs.metrics(SERVICE), logs.tracer(SERVICE)
 
 app = FastAPI(
     title="Rossmann sales forecasts",
@@ -44,4 +47,15 @@ async def validation_error(_: Request, error: RequestValidationError) -> JSONRes
     return JSONResponse(status_code=422, content={"detail": detail})
 
 
-handler = Mangum(app, lifespan="off")
+asgi_handler = Mangum(app, lifespan="off")
+
+
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry: Powertools adds the invocation's log keys (cold start, request ids) and flushes the
+    request's metrics (RequestLatency, ForecastStores, ForecastRows; dimension model_version) as EMF."""
+    response = asgi_handler(event, context)
+    metrics.add_dimension("model_version", model_state.loaded_version() or "none")
+    return response

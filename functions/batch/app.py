@@ -8,11 +8,19 @@ optional DATA_PREFIX, FORECAST_PREFIX, MODEL_VERSION, MODEL_CACHE_DIR.
 
 from typing import Any
 
-from nightly_batch.handler import handle
-from rossmann_core.serving.logs import configure_logging
+from nightly_batch.handler import SERVICE, BatchFailedError, handle, is_scheduled
+from rossmann_core.serving import logs
 
-configure_logging()
+logger, metrics, tracer = logs.logger(SERVICE), logs.metrics(SERVICE), logs.tracer(SERVICE)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(log_event=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(event, request_id=getattr(context, "aws_request_id", None))
+    """Run the night; a scheduled run that failed raises BatchFailedError (after logging it) so Lambda retries
+    it and then sends the event to the dead-letter queue; a run by hand returns the failure."""
+    result = handle(event, request_id=context.aws_request_id)
+    if result["status"] == "failed" and is_scheduled(event):
+        raise BatchFailedError(result["error"])
+    return result

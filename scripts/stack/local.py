@@ -148,6 +148,9 @@ def invoke_batch(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
 
     class Context:
         aws_request_id = f"local-{int(time.time())}"
+        function_name = "rossmann-forecast-batch"
+        memory_limit_in_mb = 3538
+        invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
 
     result = module.handler(event, Context())
     if result["status"] != "ok":

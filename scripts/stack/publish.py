@@ -6,22 +6,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rossmann_core.errors import RegistryError
+from rossmann_core.models.registry import checked_version
 from rossmann_core.models.version import LATEST_FILE, MANIFEST_FILE
-from training.publish import publish_version
+from training.publish import PublishError, publish_folder
 
 from .template import REPO_ROOT
 
 
 def publish(client: Any, version_dir: Path, bucket: str, prefix: str) -> str:
-    """Upload ``<artifacts>/models/<version>`` (checksums verified) and point ``latest.json`` at it."""
-    return publish_version(version_dir.parent.parent, bucket, prefix, version_dir.name, client)
+    """Upload the version folder ``version_dir`` (checksums verified) and point ``latest.json`` at it."""
+    return publish_folder(version_dir, bucket, prefix, client)
 
 
 def _latest_in(models_dir: Path) -> Path | None:
+    """The version folder ``models_dir/latest.json`` names, None without one; PublishError if it is unusable."""
     pointer = models_dir / LATEST_FILE
     if not pointer.is_file():
         return None
-    return models_dir / json.loads(pointer.read_text())["version"]
+    try:
+        return models_dir / checked_version(json.loads(pointer.read_text()).get("version"), str(pointer))
+    except (ValueError, AttributeError, RegistryError) as error:
+        raise PublishError(f"{pointer} does not name a model version: {error}") from None
 
 
 def resolve_version_dir(model_dir: Path | None, data_dir: Path, train_out: Path) -> Path:
@@ -32,7 +38,7 @@ def resolve_version_dir(model_dir: Path | None, data_dir: Path, train_out: Path)
             return model_dir
         latest = _latest_in(model_dir)
         if latest is None:
-            raise FileNotFoundError(f"{model_dir} is neither a model version nor a folder with {LATEST_FILE}")
+            raise PublishError(f"{model_dir} is neither a model version nor a folder with {LATEST_FILE}")
         return latest
     existing = _latest_in(REPO_ROOT / "artifacts" / "models")
     if existing is not None:

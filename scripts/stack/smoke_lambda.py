@@ -1,8 +1,9 @@
 """Smoke test of the ``sam build`` output on Lambda's Python (3.12), standard library only.
 
-Run by that interpreter in isolated mode (``python3.12 -I scripts/stack/smoke_lambda.py BUILD_DIR MODELS``):
+Run by that interpreter in isolated mode (``python3.12 -I scripts/stack/smoke_lambda.py BUILD_DIR MODELS RUNTIME``):
 puts the built function folders and layers on ``sys.path`` in Lambda's order (``/var/task`` then
-``/opt/python``), imports both handlers, and sends the API handler genuine HTTP API (payload 2.0)
+``/opt/python``, then RUNTIME: a folder with boto3 and botocore, which Lambda's runtime provides and the
+layers leave out), imports both handlers, and sends the API handler genuine HTTP API (payload 2.0)
 events for ``/health``, ``POST /forecasts`` and the web page (``GET /``, with the charting library the
 build shipped in ``web/vendor/``) served from the local model registry ``MODELS``.
 Prints one JSON line; exits 1 on any failure.
@@ -36,9 +37,10 @@ class Context:
         return 29_000
 
 
-def main(build_dir: Path, models: Path) -> dict:
+def main(build_dir: Path, models: Path, runtime: Path) -> dict:
     layers = [build_dir / "RuntimeLayer" / "python", Path(__file__).resolve().parents[2] / "layers/core/python"]
     sys.path[:0] = [str(build_dir / "ApiFunction"), *map(str, layers)]
+    sys.path.append(str(runtime))  # what Lambda's runtime provides after the layers: boto3 and botocore
     os.environ.update(MODEL_REGISTRY=str(models), MODEL_CACHE_DIR=str(build_dir / ".smoke-cache"))
     started = time.perf_counter()
     import app  # the API function's handler module, as Lambda imports it
@@ -63,7 +65,7 @@ def main(build_dir: Path, models: Path) -> dict:
 
 
 if __name__ == "__main__":
-    result = main(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve())
+    result = main(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve())
     print(json.dumps(result))
     expected = (200, 200, 42, 200, True)
     found = tuple(result[k] for k in ("health", "forecast", "forecast_days", "page", "page_inlines_uplot"))

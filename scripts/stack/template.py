@@ -40,9 +40,12 @@ def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str
 
 
 def bucket_names(template: dict[str, Any]) -> dict[str, str]:
-    """Logical id -> bucket name of each S3 bucket, taken from its parameter's default."""
+    """Logical id -> bucket name of each S3 bucket named by a parameter (its default). The access-log bucket,
+    named by CloudFormation, has no parameter and is not emulated locally."""
     names = {}
     for logical_id, bucket in resources_of_type(template, "AWS::S3::Bucket").items():
+        if "BucketName" not in bucket["Properties"]:
+            continue
         parameter = bucket["Properties"]["BucketName"]["Ref"]
         names[logical_id] = template["Parameters"][parameter]["Default"]
     return names

@@ -1,7 +1,14 @@
-"""Outermost request handling (pure ASGI): request id, body size limit, access log, no stack traces.
+"""Outermost request handling (pure ASGI): request id, body size limit, JSON bodies only, access log,
+no stack traces.
+
+A request with a body must declare ``content-type: application/json`` (else 415), and its JSON may
+not repeat a key in any object (else 422 naming the key; Python's parser would silently keep the
+last). Other malformed JSON is left to FastAPI's own 422.
 
 The request id is the Lambda invocation's ``aws_request_id`` when Mangum passes a context, else a
-fresh UUID; it is set for the JSON logs and returned in the ``x-request-id`` header.
+fresh UUID (uvicorn); it is returned in the ``x-request-id`` header and added to every log line of the
+request (Powertools' context keys). In Lambda, Powertools adds the invocation's own keys (cold start,
+function request id, API Gateway's request id as ``correlation_id``: ``app.handler``).
 """
 
 import json
@@ -10,19 +17,62 @@ import time
 import uuid
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rossmann_core.serving.logs import request_id_var
+from rossmann_core.serving import logs
 
+SERVICE = "forecast_api"
 log = logging.getLogger("forecast_api.access")
 
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID_HEADER = "x-request-id"
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
 class BodyTooLargeError(Exception):
     pass
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object repeats a key."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` object hook: the object, or DuplicateKeyError naming the first repeated key."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise DuplicateKeyError(key)
+        document[key] = value
+    return document
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == wanted:
+            return value
+    return None
+
+
+def body_problem(scope: Scope, body: bytes) -> tuple[int, Any] | None:
+    """(status, detail) refusing a body that is not a JSON document with unique keys, None to accept it."""
+    if not body:
+        return None
+    media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower().decode("latin-1")
+    if media_type != JSON_MEDIA_TYPE:
+        return 415, f"request body must be {JSON_MEDIA_TYPE}, not {media_type or 'undeclared'}"
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except DuplicateKeyError as error:
+        return 422, [{"loc": ["body"], "msg": f"duplicate key {error.args[0]!r} in a JSON object",
+                      "type": "duplicate_key"}]
+    except ValueError:  # not JSON at all: FastAPI answers its own 422 (json_invalid)
+        return None
+    return None
 
 
 def _request_id(scope: Scope) -> str:
@@ -66,7 +116,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        token = request_id_var.set(request_id)
+        with logs.logger(SERVICE).append_context_keys(request_id=request_id):
+            await self._serve(scope, receive, send, request_id)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = time.perf_counter()
         state: dict[str, Any] = {"status": None, "bytes": 0}
 
@@ -83,6 +136,10 @@ class RequestContextMiddleware:
             if declared is not None and declared > self.max_body_bytes:
                 raise BodyTooLargeError
             body = await self._read_body(receive)
+            problem = body_problem(scope, body)
+            if problem is not None:
+                await _send_json(send_with_id, problem[0], {"detail": problem[1]})
+                return
             delivered = False
 
             async def replay() -> Message:
@@ -100,15 +157,22 @@ class RequestContextMiddleware:
             if state["status"] is None:
                 await _send_json(send_with_id, 500, {"detail": "internal error", "request_id": request_id})
         finally:
+            duration_ms = round(1000 * (time.perf_counter() - started), 2)
             log.info(
                 "%s %s %s", scope["method"], scope["path"], state["status"],
                 extra={
                     "event": "request", "method": scope["method"], "path": scope["path"], "status": state["status"],
-                    "response_bytes": state["bytes"], "duration_ms": round(1000 * (time.perf_counter() - started), 2),
-                    "api_request_id": ((scope.get("aws.event") or {}).get("requestContext") or {}).get("requestId"),
+                    "response_bytes": state["bytes"], "duration_ms": duration_ms,
                 },
             )
-            request_id_var.reset(token)
+            logs.metrics(SERVICE).add_metric("RequestLatency", MetricUnit.Milliseconds, duration_ms)
+
+
+def record_forecast(stores: int, rows: int) -> None:
+    """Count one answered forecast's stores and rows (store x day) in the request's metrics."""
+    metrics = logs.metrics(SERVICE)
+    metrics.add_metric("ForecastStores", MetricUnit.Count, stores)
+    metrics.add_metric("ForecastRows", MetricUnit.Count, rows)
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

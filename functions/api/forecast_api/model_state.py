@@ -11,6 +11,7 @@ history state that cannot be used never fails a request: the last good one (or t
 
 import contextlib
 import logging
+import os
 import threading
 
 from rossmann_core.errors import (
@@ -22,7 +23,7 @@ from rossmann_core.errors import (
     SettingsError,
 )
 from rossmann_core.models.manifest import Manifest
-from rossmann_core.models.registry import list_versions, read_json
+from rossmann_core.models.registry import list_versions, object_name, read_json
 from rossmann_core.models.version import MANIFEST_FILE
 from rossmann_core.serving.model_cache import ServableCache
 from rossmann_core.serving.servable import Servable
@@ -30,6 +31,9 @@ from rossmann_core.serving.settings import ModelSettings, StateSettings, model_s
 from rossmann_core.storage import s3_client
 
 log = logging.getLogger("forecast_api.model")
+
+INITIALIZATION_TYPE_ENV = "AWS_LAMBDA_INITIALIZATION_TYPE"
+SNAP_START = "snap-start"
 
 _cache = ServableCache()
 _manifests: dict[tuple[str, str], Manifest] = {}
@@ -79,7 +83,9 @@ def preload() -> None:
     forest, so the load overlaps the web framework's imports. With a forecast bucket set, a second
     thread builds the S3 client (boto3's import and service model, ~0.25 s) meanwhile, so reading the
     history state after the model costs only its two GETs. A failure is logged by the thread and the
-    first request tries again and answers 503 with the reason.
+    first request tries again and answers 503 with the reason. Under SnapStart
+    (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``) the model loads before import returns, so Lambda's
+    snapshot holds it and a restored container answers without loading anything.
     """
     try:
         model_settings()
@@ -91,6 +97,9 @@ def preload() -> None:
         with contextlib.suppress(ModelUnavailableError):
             get_servable()
 
+    if os.environ.get(INITIALIZATION_TYPE_ENV) == SNAP_START:
+        load()  # the snapshot taken after init then holds the loaded model
+        return
     if states is not None:
         threading.Thread(target=s3_client, name="s3-client-preload", daemon=True).start()
     threading.Thread(target=load, name="model-preload", daemon=True).start()
@@ -105,8 +114,9 @@ def loaded_version() -> str | None:
 def registry_manifests() -> list[Manifest]:
     """Validated manifests of every complete version in the registry, oldest first (immutable, so cached).
 
-    A version folder without a readable manifest (an upload in progress) or with one this code cannot
-    serve (:meth:`Manifest.from_dict` fails) is skipped with a warning.
+    A version folder without a readable manifest (an upload in progress, a truncated or unreadable object)
+    or with one this code cannot serve (:meth:`Manifest.from_dict` fails) is skipped with a warning; only
+    a registry that cannot be listed fails the call.
     """
     registry = settings().registry
     try:
@@ -115,11 +125,14 @@ def registry_manifests() -> list[Manifest]:
             if (registry, name) not in _manifests:
                 try:
                     raw = read_json(registry, name, MANIFEST_FILE)
-                    _manifests[registry, name] = Manifest.from_dict(raw, f"{registry}/{name}/{MANIFEST_FILE}")
+                    _manifests[registry, name] = Manifest.from_dict(raw, object_name(registry, name, MANIFEST_FILE))
                 except RegistryError as error:
                     log.warning("skipping version %s: %s", name, error, extra={"event": "incomplete_version"})
                 except ManifestError as error:
                     log.warning("skipping version %s: %s", name, error, extra={"event": "invalid_manifest"})
+    except RegistryError as error:
+        log.error("cannot list model registry: %s", error, extra={"event": "registry_error"})
+        raise ModelUnavailableError(str(error)) from None
     except Exception as error:
         log.exception("cannot list model registry %s", registry, extra={"event": "registry_error"})
         raise ModelUnavailableError(f"the model registry cannot be read ({type(error).__name__})") from None

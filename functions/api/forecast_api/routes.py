@@ -1,7 +1,9 @@
 """The four endpoints: health, registry versions, forecasts for many stores, forecast for one store."""
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 from typing import Annotated, Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from rossmann_core.serving.servable import (
 )
 
 from . import model_state
+from .middleware import record_forecast
 from .responses import forecast_document, to_json
 from .schemas import (
     MAX_STORE_ID,
@@ -41,7 +44,10 @@ log = logging.getLogger("forecast_api.routes")
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": MessageResponse, "description": "unknown store, or a store with no sales in the history"},
     413: {"model": MessageResponse, "description": "request body over 1 MB"},
-    422: {"model": ValidationErrorResponse, "description": "invalid input: `loc` names the field, `msg` the reason"},
+    415: {"model": MessageResponse, "description": "request body not declared as application/json"},
+    422: {"model": ValidationErrorResponse,
+          "description": "invalid input (strict types: integers, \"YYYY-MM-DD\" dates; no duplicate JSON keys): "
+                         "`loc` names the field, `msg` the reason"},
     503: {"model": MessageResponse, "description": "no model can be served (settings, registry or integrity check)"},
 }
 
@@ -80,20 +86,32 @@ def to_overrides(covariates: list[CovariateOverride]) -> CovariateOverrides | No
     )
 
 
+LARGE_REQUEST_STORES = 200
+"""Requests for more stores than this are computed one at a time per process: an all-stores request holds a
+few hundred MB at its peak and the allocator keeps that memory for every one computed at once
+(docs/benchmarks.md, "Hardening"); they are CPU-bound, so running them side by side gains nothing."""
+_large_requests = threading.Lock()
+
+
 def run_forecast(
     model: Servable, store_ids: np.ndarray, start: dt.date | None, horizon_days: int, model_name: str | None,
     overrides: CovariateOverrides | None, source: str,
 ) -> Response:
-    """Forecast and serialise; maps request errors to 404 / 422 with ``source`` ("body" or "query") in loc."""
-    try:
-        result = forecast_stores(
-            model, store_ids, None if start is None else np.datetime64(start, "D"), horizon_days, model_name, overrides
-        )
-    except (UnknownStoreError, StoreWithoutHistoryError) as error:
-        raise HTTPException(404, detail=str(error)) from None
-    except ForecastRequestError as error:
-        raise unprocessable((source, *error.loc), error.reason) from None
-    return Response(to_json(forecast_document(model, result)), media_type="application/json")
+    """Forecast and serialise; maps request errors to 404 / 422 with ``source`` ("body" or "query") in loc.
+    Requests for more than LARGE_REQUEST_STORES stores are computed one at a time per process."""
+    with _large_requests if len(store_ids) > LARGE_REQUEST_STORES else contextlib.nullcontext():
+        try:
+            result = forecast_stores(
+                model, store_ids, None if start is None else np.datetime64(start, "D"), horizon_days, model_name,
+                overrides,
+            )
+        except (UnknownStoreError, StoreWithoutHistoryError) as error:
+            raise HTTPException(404, detail=str(error)) from None
+        except ForecastRequestError as error:
+            raise unprocessable((source, *error.loc), error.reason) from None
+        body = to_json(forecast_document(model, result))
+    record_forecast(len(store_ids), len(result.forecast.store))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/health", response_model=HealthResponse, responses={503: ERRORS[503]})
@@ -134,7 +152,7 @@ def models() -> ModelsResponse:
     ])
 
 
-@router.post("/forecasts", response_model=ForecastResponse, responses={k: ERRORS[k] for k in (404, 413, 503)})
+@router.post("/forecasts", response_model=ForecastResponse, responses={k: ERRORS[k] for k in (404, 413, 415, 503)})
 def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
     """Daily sales with a 90 % interval for the stores and days asked, plus the covariates used."""
     if request.stores == "all":

@@ -1,9 +1,16 @@
-"""Request and response bodies of the forecast API (they generate its OpenAPI schema)."""
+"""Request and response bodies of the forecast API (they generate its OpenAPI schema).
+
+Request bodies are validated strictly: a number must be a JSON integer (not ``"7"``, ``7.0`` or
+``true``), a date a ``"YYYY-MM-DD"`` string (not an epoch number). Duplicate keys and non-JSON
+content types are refused before validation (:mod:`.middleware`).
+"""
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic_core import PydanticCustomError
 
 from rossmann_core import HORIZON_DAYS
 
@@ -21,6 +28,28 @@ ModelName = Annotated[
         description="a model of the loaded version (GET /health lists them); default: best validation RMSPE",
     ),
 ]
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day_text(value: Any) -> Any:
+    """Only a ``"YYYY-MM-DD"`` string may become a date (pydantic would also take numbers and other forms)."""
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_type", 'Input should be a valid date, as a "YYYY-MM-DD" string')
+    return value
+
+
+def _integer_flag(value: Any) -> Any:
+    """Only the JSON integers 0 and 1 are flags: a Literal[0, 1] would take ``true`` and ``1.0`` even in
+    strict mode."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be the integer 0 or 1")
+    return value
+
+
+Flag = Annotated[Literal[0, 1], BeforeValidator(_integer_flag)]
+IsoDate = Annotated[dt.date, Strict(False), BeforeValidator(_iso_day_text)]
+"""A request date: parsed from its JSON string, the only form accepted (the request models are strict)."""
+STRICT_REQUEST = ConfigDict(extra="forbid", strict=True)
 StateHolidayCode = Literal["0", "a", "b", "c"]
 """Kaggle's StateHoliday letters (``rossmann_core.data.daily_csv.STATE_HOLIDAY_LETTERS``, checked by a test)."""
 
@@ -28,21 +57,21 @@ StateHolidayCode = Literal["0", "a", "b", "c"]
 class CovariateOverride(BaseModel):
     """Known-future values of one store and day; a field left out is assumed from history."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_REQUEST
 
     store: StoreId
-    date: dt.date
-    open: Literal[0, 1] | None = None
-    promo: Literal[0, 1] | None = None
+    date: IsoDate
+    open: Flag | None = None
+    promo: Flag | None = None
     state_holiday: StateHolidayCode | None = None
-    school_holiday: Literal[0, 1] | None = None
+    school_holiday: Flag | None = None
 
 
 class ForecastRequest(BaseModel):
     """Which stores and days to forecast, with which model and covariates."""
 
     model_config = ConfigDict(
-        extra="forbid",
+        **STRICT_REQUEST,
         json_schema_extra={"examples": [{"stores": [1, 2], "horizon_days": 42,
                                          "covariates": [{"store": 1, "date": "2015-06-22", "promo": 0}]}]},
     )
@@ -51,7 +80,7 @@ class ForecastRequest(BaseModel):
         description='store ids (unique), or "all" (every store with sales in the history)', min_length=1,
         max_length=MAX_STORES,
     )
-    start: dt.date | None = Field(default=None, description="first day; default the day after the history (origin)")
+    start: IsoDate | None = Field(default=None, description="first day; default the day after the history (origin)")
     horizon_days: HorizonDays = HORIZON_DAYS
     model: ModelName | None = None
     covariates: list[CovariateOverride] = Field(

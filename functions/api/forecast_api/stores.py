@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from rossmann_core.covariates.holiday_calendars import CATHOLIC_SUFFIX
 from rossmann_core.data.daily_csv import STATE_HOLIDAY_LETTERS
@@ -19,7 +19,7 @@ from rossmann_core.errors import UnknownStoreError
 from rossmann_core.serving.servable import Servable
 
 from .routes import ERRORS, ServableDep
-from .schemas import MAX_STORE_ID, MAX_STORES, StateHolidayCode, StoreId
+from .schemas import MAX_STORE_ID, MAX_STORES, STRICT_REQUEST, StateHolidayCode, StoreId
 
 router = APIRouter()
 
@@ -58,7 +58,7 @@ class StoreHistoryResponse(BaseModel):
 
 
 class TotalHistoryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_REQUEST
 
     stores: list[StoreId] | Literal["all"] = Field(
         description='store ids (unique), or "all"', min_length=1, max_length=MAX_STORES
@@ -141,7 +141,7 @@ def store_history(
     )
 
 
-@router.post("/history", response_model=TotalHistoryResponse, responses={404: ERRORS[404], 503: ERRORS[503]})
+@router.post("/history", response_model=TotalHistoryResponse, responses={k: ERRORS[k] for k in (404, 413, 415, 503)})
 def total_history(request: TotalHistoryRequest, model: ServableDep) -> TotalHistoryResponse:
     """Daily total of the actual sales of several stores (or all) over the last ``weeks`` weeks."""
     if request.stores == "all":

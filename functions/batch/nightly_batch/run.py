@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 HISTORY_FILE = "train.csv"
 STORE_FILE = "store.csv"
+MAX_DATA_AGE_DAYS = 366
+"""A run date later than this after the data's last day is refused (the data stopped, or a mistyped year)."""
 
 
 class BatchError(RossmannError):
@@ -73,6 +75,17 @@ def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
     if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
         return np.datetime64(str(event["time"])[:10], "D")
     raise BatchError("expected an EventBridge scheduled event or {\"run_date\": \"YYYY-MM-DD\"}")
+
+
+def check_run_date(run_date: np.datetime64, history: Panel) -> None:
+    """BatchError unless the history's first day <= ``run_date`` <= its last day + MAX_DATA_AGE_DAYS: an
+    earlier date predates the data, a later one means the data stopped long ago (or a mistyped year)."""
+    first, last = history.start, history.dates[-1]
+    if run_date < first:
+        raise BatchError(f"run_date {run_date} is before the history's first day {first}")
+    if run_date > last + MAX_DATA_AGE_DAYS * DAY:
+        raise BatchError(f"run_date {run_date} is more than {MAX_DATA_AGE_DAYS} days after the data's last day "
+                         f"{last}: refusing to publish forecasts from data that old")
 
 
 def read_object(client: Any, bucket: str, key: str) -> bytes:
@@ -155,6 +168,7 @@ def run_batch(
     history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri)
     mark = lap("parse_data", mark)
     horizon = settings.horizon_days
+    check_run_date(run_date, history.panel)
     panel = attach_covariates(history.panel, horizon_covariates(history.panel, horizon))
     mark = lap("covariates", mark)
     has_history = np.isfinite(history.panel.sales).any(axis=1)

@@ -43,17 +43,20 @@ class ModelVersion:
 
 
 def read_verified(directory: Path, files: Mapping[str, str], name: str) -> bytes:
-    """Bytes of ``name`` in ``directory``; raises ArtifactIntegrityError unless its sha256 is ``files[name]``."""
+    """Bytes of ``name`` in ``directory``; raises ArtifactIntegrityError unless its sha256 is ``files[name]``
+    (errors name the file as ``<directory name>/<name>``, never a local absolute path)."""
     expected = files.get(name)
     if expected is None:
-        raise ArtifactIntegrityError(f"{name} is not listed in the manifest of {directory}")
+        raise ArtifactIntegrityError(f"{name} is not listed in the manifest of version {directory.name}")
     path = directory / name
     if not path.is_file():
-        raise ArtifactIntegrityError(f"{path} is listed in the manifest but missing")
+        raise ArtifactIntegrityError(f"{directory.name}/{name} is listed in the manifest but missing")
     data = path.read_bytes()
     actual = sha256_hex(data)
     if actual != expected:
-        raise ArtifactIntegrityError(f"{path}: sha256 {actual} does not match the manifest's {expected}")
+        raise ArtifactIntegrityError(
+            f"{directory.name}/{name}: sha256 {actual} does not match the manifest's {expected}"
+        )
     return data
 
 
@@ -69,7 +72,7 @@ def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
 
     Raises ManifestError for a manifest this code cannot serve, ArtifactIntegrityError for a bad file.
     """
-    manifest = read_manifest(directory / MANIFEST_FILE)
+    manifest = read_manifest(directory / MANIFEST_FILE, f"{directory.name}/{MANIFEST_FILE}")
     sessions = {}
     for name, file in manifest.model_files.items():
         model_bytes = read_verified(directory, manifest.files, file)

@@ -1,41 +1,48 @@
-"""Structured logs of both handlers: one JSON object per line, carrying the id of the request or run being served.
+"""Logs, metrics and traces of both handlers through Powertools for AWS Lambda (Python): one place for each.
 
-The API sets ``request_id_var`` per request (``forecast_api.middleware``), the batch per run
-(``nightly_batch.handler``); extra fields passed with ``extra={...}`` become top-level JSON keys.
+- ``logger(service)``: the function's Powertools Logger (JSON lines: level, location, message, timestamp,
+  service, cold_start, function_name/function_request_id, correlation_id, and any ``extra={...}``
+  fields). Its formatter is also put on the root logger's handlers, so the stdlib loggers of every
+  module (``rossmann_core.*``, ``forecast_api.*``, ``nightly_batch.*``) write the same lines with the same
+  keys; ``logger().append_context_keys(...)`` adds keys for one request (context-local).
+- ``metrics``: CloudWatch embedded-metric-format metrics in one namespace (METRICS_NAMESPACE), flushed
+  by ``log_metrics`` at the end of each invocation (and every 100 values of a metric outside Lambda).
+- ``tracer``: X-Ray subsegments (``tracer.capture_method``); off outside Lambda (Powertools' rule).
+
+The service name is the handler's (``forecast_api``, ``nightly_batch``): the ``service`` key of every log
+line and a dimension of every metric (template.yaml's accuracy alarms name ``nightly_batch``).
 """
 
-import json
 import logging
-import time
-from contextvars import ContextVar
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+from aws_lambda_powertools import Logger, Metrics, Tracer
 
-_STANDARD_FIELDS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+METRICS_NAMESPACE = "RossmannForecast"
 
-
-class JsonFormatter(logging.Formatter):
-    """``{"time", "level", "logger", "message", "request_id", ...extra fields}``; tracebacks as ``exception``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": request_id_var.get(),
-        }
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_FIELDS})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+_loggers: dict[str, Logger] = {}
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON-format every root handler (Lambda installs one); add a stderr handler when there is none."""
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler())
-    for handler in root.handlers:
-        handler.setFormatter(JsonFormatter())
-    root.setLevel(level)
+def logger(service: str) -> Logger:
+    """The Powertools Logger of ``service`` (one per process); formats every root handler like itself."""
+    if service not in _loggers:
+        # Its own records, like every module's, reach the root handlers (a handler of its own would print the
+        # records of its namesake modules, e.g. ``forecast_api.access``, twice); the NullHandler holds the formatter.
+        powertools = Logger(service=service, logger_handler=logging.NullHandler())
+        root = logging.getLogger()
+        if not root.handlers:
+            root.addHandler(logging.StreamHandler())
+        for handler in root.handlers:
+            handler.setFormatter(powertools.registered_formatter)
+        root.setLevel(powertools.log_level)
+        _loggers[service] = powertools
+    return _loggers[service]
+
+
+def metrics(service: str) -> Metrics:
+    """The EMF metrics of ``service`` in METRICS_NAMESPACE (Powertools shares one metric set per namespace)."""
+    return Metrics(namespace=METRICS_NAMESPACE, service=service)
+
+
+def tracer(service: str) -> Tracer:
+    """The X-Ray tracer of ``service`` (Powertools shares one per process; disabled outside Lambda)."""
+    return Tracer(service=service)
