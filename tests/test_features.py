@@ -16,7 +16,7 @@ def horizon_triples(panel: Panel, origin: int, horizon: int = 42) -> tuple[np.nd
 
 
 def test_feature_names_are_unique_and_hold_the_baseline() -> None:
-    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES) == 43
+    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES) == 45
     assert BASELINE_FEATURE in FEATURE_NAMES
     assert "customers" not in " ".join(FEATURE_NAMES).lower()
 
@@ -84,3 +84,32 @@ def test_event_distances_and_promo_features(synthetic_dataset: Dataset) -> None:
     assert values["days_since_closed"] == 1
     assert values["lead_days"] == 10
     assert values["days_until_christmas"] == 60
+
+
+def test_year_over_year_growth_matches_a_pandas_reference(synthetic_dataset: Dataset) -> None:
+    # GIVEN the generated panel and an origin 43 days before its end
+    panel = synthetic_dataset.panel
+    origin = panel.n_days - 43
+    rows = horizon_triples(panel, origin)
+    features = FeatureBuilder(panel, synthetic_dataset.stores).build(*rows)
+    # WHEN the growth is recomputed with pandas: mean log sales of the last 91 days minus the same 91 days
+    # 364 days earlier, open days with sales only
+    frame = pd.DataFrame({
+        "store": np.repeat(np.arange(len(panel.store_ids)), panel.n_days),
+        "date": np.tile(panel.dates, len(panel.store_ids)),
+        "sales": panel.sales.ravel(),
+        "open": panel.open.ravel(),
+    })
+    frame = frame[(frame.open == 1) & (frame.sales > 0)].assign(log=lambda f: np.log(f.sales))
+    end = pd.Timestamp(panel.dates[origin])
+
+    def span_mean(last: pd.Timestamp) -> pd.Series:
+        return frame[(frame.date > last - pd.Timedelta(days=91)) & (frame.date <= last)].groupby("store").log.mean()
+
+    growth = (span_mean(end) - span_mean(end - pd.Timedelta(days=364))).to_numpy()
+    # THEN the feature equals it, and last year's level grown by it is their sum
+    column = FEATURE_NAMES.index("hist_yoy_growth_log_91")
+    np.testing.assert_allclose(features[:, column], growth[rows[0]], rtol=1e-5, atol=1e-6)
+    grown = features[:, FEATURE_NAMES.index("hist_last_year_grown_log")]
+    last_year = features[:, FEATURE_NAMES.index("hist_last_year_log")]
+    np.testing.assert_allclose(grown, last_year + features[:, column], rtol=1e-5, atol=1e-5)

@@ -43,6 +43,7 @@ from rossmann_core.serving.settings import ModelSettings, StateSettings, state_s
 from rossmann_core.storage import sha256_hex
 from scripts.stack.local import hold_back
 from synthetic import SyntheticData
+from training.config import STATE_HISTORY_DAYS
 
 DATA, FORECASTS = "state-test-data", "state-test-forecasts"
 POINTER = "forecasts/state/latest.json"
@@ -186,7 +187,8 @@ def test_the_state_is_the_batch_s_history_in_the_model_s_format_with_its_sha256_
     assert sorted(published.files) == sorted(own.files)
     assert all(published[key].dtype == own[key].dtype and published[key].shape == own[key].shape
                for key in own.files)
-    assert (str(history.dates[-1]), history.n_days, summary["history_state"]["days"]) == (HELD_BACK_ORIGIN, 400, 400)
+    days = (history.n_days, summary["history_state"]["days"])
+    assert (str(history.dates[-1]), *days) == (HELD_BACK_ORIGIN, STATE_HISTORY_DAYS, STATE_HISTORY_DAYS)
     np.testing.assert_array_equal(stores.store_id, own["store_store_id"])
 
 
@@ -222,7 +224,8 @@ def test_stores_outside_the_model_and_stores_without_sales_are_handled_as_the_ba
     assert sorted(api_rows(answer)) == sorted(batch_rows(stack.s3, "2015-06-20")) == [1, 3, 4, 5, 6, 7, 8]
     missing = stack.api.get("/stores/2/forecast")
     assert missing.status_code == 404
-    assert missing.json()["detail"] == f"store 2: no sales in the 400 days of history up to {DATA_ORIGIN}"
+    reason = f"store 2: no sales in the {STATE_HISTORY_DAYS} days of history up to {DATA_ORIGIN}"
+    assert missing.json()["detail"] == reason
     assert stack.api.get("/stores/9/forecast").status_code == 404
 
 
@@ -287,7 +290,7 @@ BAD_STATES = {
     "truncated, pointer unchanged": (truncate, False, "corrupt, truncated or replaced"),
     "truncated, pointer matching": (truncate, True, "is not a readable .npz"),
     "a store the model has is missing": (drop_store, True, "holds other stores than model version"),
-    "fewer days than the model needs": (drop_days, True, "holds 390 days; model version"),
+    "fewer days than the model needs": (drop_days, True, f"holds {STATE_HISTORY_DAYS - 10} days; model version"),
     "an array is missing": (drop_array, True, "lacks the array panel_promo"),
     "store metadata of another dtype": (float_store_types, True, "store_store_type is float64, model version"),
 }

@@ -13,9 +13,9 @@ MIN_HISTORY_DAYS = 112
 """A training origin needs at least this many days of history before it."""
 INTERVAL_LEVEL = 0.90
 """Nominal coverage of the prediction intervals."""
-STATE_HISTORY_DAYS = 400
+STATE_HISTORY_DAYS = 455
 """Days of history serving keeps per store: enough for every history feature at the origin, the
-longest being last year's Easter-aligned day (up to 385 days back) and the 29 days around it."""
+longest being the year-over-year growth (the 91 days ending 364 days before the origin: 455 days)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from, :mod:`rossmann_core.serving.history_state`), the summary, and the state po
 written until the forecast is complete and checked.
 
 History: when the data's last day is at or after the model's origin, the panel is the data file's
-last ``n`` days, ``n`` being the length of the model's stored state (400 days), with
+last ``n`` days, ``n`` being the length of the model's stored state (455 days), with
 ``store.csv``'s metadata, so the forecast starts the day after the newest data without retraining. When the data
 is older than the model (a stale bucket), the model's own stored state is used instead. Either way
 the stores are the model's, in its order (models may index stores); stores it was not trained on

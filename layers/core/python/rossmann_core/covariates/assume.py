@@ -1,7 +1,7 @@
 """Known-future covariates (Open, Promo, StateHoliday, SchoolHoliday) assumed from each store's history.
 
 :func:`fit_covariates` learns, from a history panel (e.g. a model version's stored
-history of 400 days):
+history of 455 days):
 
 - **Open**: each store's open share per weekday (state holidays left out), whether it closes on
   state holidays, and what it did on each named holiday last time (many Saxon stores open on

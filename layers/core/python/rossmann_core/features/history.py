@@ -18,7 +18,9 @@ class OriginStats:
 
     Shapes: ``mean_365`` etc. (n_stores,), ``dow_mean`` (n_stores, 7), ``promo_mean`` (n_stores, 2),
     ``dow_promo_mean`` (n_stores, 7, 2); ``holiday_ratio`` (n_stores,) is the mean log sales of open
-    state-holiday days minus ``mean_365`` (0 for stores never open on one). ``cum_log`` and
+    state-holiday days minus ``mean_365`` (0 for stores never open on one); ``yoy_growth_91`` (n_stores,)
+    is the mean log sales of the last 91 days minus that of the same 91 days a year (364 days)
+    earlier, NaN where either span holds fewer than YOY_MIN_DAYS valid days. ``cum_log`` and
     ``cum_count`` (n_stores, origin + 2) are cumulative sums of valid log sales and of valid days,
     with a leading zero column.
     """
@@ -33,6 +35,7 @@ class OriginStats:
     promo_mean: np.ndarray
     dow_promo_mean: np.ndarray
     holiday_ratio: np.ndarray
+    yoy_growth_91: np.ndarray
     cum_log: np.ndarray
     cum_count: np.ndarray
 
@@ -66,6 +69,20 @@ def _grouped_mean(logs: np.ndarray, valid: np.ndarray, groups: np.ndarray, n_gro
         counts[:, g] = in_group.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+YOY_SPAN_DAYS = 91
+"""Recent days whose level is compared with the same days a year earlier."""
+YOY_MIN_DAYS = 28
+"""Fewest valid days each span needs for a year-over-year growth."""
+
+
+def _span_mean(cum_log: np.ndarray, cum_count: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Mean valid log sales per store over days first..last (clipped at 0), NaN under YOY_MIN_DAYS valid days."""
+    lo, hi = max(first, 0), max(last + 1, 0)
+    total, count = cum_log[:, hi] - cum_log[:, lo], cum_count[:, hi] - cum_count[:, lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count >= YOY_MIN_DAYS, total / np.maximum(count, 1), np.nan)
 
 
 def _fill(values: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -118,6 +135,8 @@ def origin_stats(panel: Panel, origin: int) -> OriginStats:
         promo_mean=promo_mean,
         dow_promo_mean=dow_promo_mean,
         holiday_ratio=holiday_ratio,
+        yoy_growth_91=_span_mean(cum_log, cum_count, origin + 1 - YOY_SPAN_DAYS, origin)
+        - _span_mean(cum_log, cum_count, origin + 1 - YOY_SPAN_DAYS - WEEKDAY_YEAR_DAYS, origin - WEEKDAY_YEAR_DAYS),
         cum_log=cum_log,
         cum_count=cum_count,
     )

@@ -51,7 +51,7 @@ HISTORY_FEATURES = (
     "lead_days", "hist_mean_log_365", "hist_mean_log_91", "hist_mean_log_28", "hist_std_log_365",
     "hist_open_share_365", "hist_dow_mean_log", "hist_promo_mean_log", "hist_dow_promo_mean_log",
     "hist_promo_lift_log", "hist_holiday_ratio_log", "hist_trend_log_91_365", "hist_last_year_log",
-    "hist_last_year_vs_mean", "hist_last_year_shape_log",
+    "hist_last_year_vs_mean", "hist_last_year_shape_log", "hist_yoy_growth_log_91", "hist_last_year_grown_log",
 )
 FEATURE_NAMES = (
     CALENDAR_FEATURES + COVARIATE_FEATURES + EVENT_FEATURES + STORE_FEATURES + HISTORY_FEATURES
@@ -168,6 +168,8 @@ def history_features(
         "hist_last_year_log": last_year,
         "hist_last_year_vs_mean": last_year - mean_365,
         "hist_last_year_shape_log": np.nan_to_num(shape, nan=0.0),
+        "hist_yoy_growth_log_91": stats.yoy_growth_91[store],
+        "hist_last_year_grown_log": last_year + np.nan_to_num(stats.yoy_growth_91[store], nan=0.0),
     }
 
 

@@ -2,7 +2,7 @@
 
 Format: the per-store arrays a model version stores as ``store_state.npz`` (``Panel.to_arrays`` and
 ``StoreTable.to_arrays`` in one uncompressed ``.npz``, readable with numpy alone): the model's stores in
-its order, as many days as its own state (400), ending on the data's last day, the origin.
+its order, as many days as its own state (455), ending on the data's last day, the origin.
 
 Layout under the forecast prefix (``FORECAST_PREFIX``, default ``forecasts``) of the forecast bucket:
 
