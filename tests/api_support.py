@@ -1,11 +1,16 @@
-"""Helpers for the forecast API tests: point the app at a registry, load genuine sample events."""
+"""Helpers for the handler tests: point the API at a registry, genuine sample events, Lambda contexts, and a
+module's own S3 server holding a published model."""
 
+import contextlib
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from forecast_api import model_state
 from rossmann_core.serving.settings import MODEL_CACHE_DIR_ENV, MODEL_REGISTRY_ENV, MODEL_VERSION_ENV
@@ -30,14 +35,47 @@ def event(name: str) -> dict[str, Any]:
 
 
 class LambdaContext:
-    """The attributes of the Lambda runtime's context object that handlers read."""
+    """The attributes of the Lambda runtime's context object that handlers (and Powertools) read;
+    the API function's by default, the batch's with :func:`batch_context`."""
 
-    function_name = "rossmann-forecast-api"
-    memory_limit_in_mb = 2048
-    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-api"
-
-    def __init__(self, aws_request_id: str = "8f5c2d4e-0d43-4c3b-9a43-3d2f4bd0c001") -> None:
+    def __init__(self, aws_request_id: str = "8f5c2d4e-0d43-4c3b-9a43-3d2f4bd0c001",
+                 function_name: str = "rossmann-forecast-api", memory_limit_in_mb: int = 2048) -> None:
         self.aws_request_id = aws_request_id
+        self.function_name = function_name
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.invoked_function_arn = f"arn:aws:lambda:eu-central-1:123456789012:function:{function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return 29_000
+
+
+def batch_context(aws_request_id: str = "test-request") -> LambdaContext:
+    """The nightly batch function's context (memory as in template.yaml)."""
+    return LambdaContext(aws_request_id, "rossmann-forecast-batch", 3538)
+
+
+@contextlib.contextmanager
+def s3_stack(buckets: dict[str, str], version_dir: Path, env: dict[str, str] | None = None) -> Iterator[Any]:
+    """A moto S3 server of a test module's own on 127.0.0.1, boto3 pointed at it (plus ``env``), the
+    ``buckets`` created and ``version_dir`` published under ``models/`` of ``buckets["models"]`` with its
+    latest.json; yields the client and stops the server after."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    patch = pytest.MonkeyPatch()
+    settings = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1", **(env or {})}
+    for name, value in settings.items():
+        patch.setenv(name, value)
+    try:
+        client = boto3.client("s3")
+        for bucket in buckets.values():
+            client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+        for path in version_dir.iterdir():
+            client.upload_file(str(path), buckets["models"], f"models/{version_dir.name}/{path.name}")
+        client.put_object(Bucket=buckets["models"], Key="models/latest.json",
+                          Body=json.dumps({"version": version_dir.name}).encode())
+        yield client
+    finally:
+        patch.undo()
+        server.stop()

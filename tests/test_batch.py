@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
+from api_support import batch_context, s3_stack
 from conftest import ENSEMBLE_CUTOFF, HOLDOUT_CUTOFF, TinyForest
 from functions.batch.app import handler
 from nightly_batch import handler as batch_handler
@@ -27,12 +26,6 @@ EVENTS = Path(__file__).resolve().parent.parent / "events"
 BUCKETS = {"models": "batch-test-models", "data": "batch-test-data", "forecasts": "batch-test-forecasts"}
 
 
-class Context:
-    aws_request_id = "test-request"
-    function_name = "rossmann-forecast-batch"
-    memory_limit_in_mb = 3538
-    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
-
 
 @pytest.fixture(scope="module")
 def version_dir(tiny_forest: TinyForest) -> Path:
@@ -42,27 +35,12 @@ def version_dir(tiny_forest: TinyForest) -> Path:
 
 @pytest.fixture(scope="module")
 def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    patch = pytest.MonkeyPatch()
-    for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
-                        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1"}.items():
-        patch.setenv(name, value)
     batch_handler.reset()
-    client = boto3.client("s3")
-    for bucket in BUCKETS.values():
-        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    for path in version_dir.iterdir():
-        client.upload_file(str(path), BUCKETS["models"], f"models/{version_dir.name}/{path.name}")
-    latest = json.dumps({"version": version_dir.name})
-    client.put_object(Bucket=BUCKETS["models"], Key="models/latest.json", Body=latest)
-    for name in ("train.csv", "store.csv"):
-        client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
-    yield client
+    with s3_stack(BUCKETS, version_dir) as client:
+        for name in ("train.csv", "store.csv"):
+            client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
+        yield client
     batch_handler.reset()
-    patch.undo()
-    server.stop()
 
 
 @pytest.fixture()
@@ -92,7 +70,7 @@ def forecast_bucket_objects(s3: Any) -> dict[str, tuple[str, Any]]:
 def test_scheduled_event_forecasts_every_store_from_the_newest_data(s3: Any, settings: None,
                                                                     synthetic: SyntheticData) -> None:
     # GIVEN data three weeks newer than the model WHEN EventBridge fires the nightly schedule
-    result = handler(event("batch_scheduled.json"), Context())
+    result = handler(event("batch_scheduled.json"), batch_context())
     # THEN every store gets 42 days from the day after the data's last day, committed as one pair
     assert result["status"] == "ok", result
     summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-20")
@@ -111,8 +89,8 @@ def test_scheduled_event_forecasts_every_store_from_the_newest_data(s3: Any, set
 
 
 def test_rerun_replaces_the_partition_whole(s3: Any, settings: None) -> None:
-    first = handler(event("batch_run_date.json"), Context())
-    second = handler(event("batch_run_date.json"), Context())
+    first = handler(event("batch_run_date.json"), batch_context())
+    second = handler(event("batch_run_date.json"), batch_context())
     assert first["status"] == second["status"] == "ok"
     assert partition_keys(s3, "2015-06-20") == [
         "forecasts/run_date=2015-06-20/forecasts.csv", "forecasts/run_date=2015-06-20/history_state.npz",
@@ -125,7 +103,7 @@ def test_rerun_replaces_the_partition_whole(s3: Any, settings: None) -> None:
 
 def test_a_failed_run_leaves_the_previous_output_and_says_why(s3: Any, settings: None,
                                                               synthetic: SyntheticData) -> None:
-    assert handler({"run_date": "2015-06-21"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-21"}, batch_context())["status"] == "ok"
     before = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-21")
     good = (synthetic.directory / "train.csv").read_bytes()
     lines = good.split(b"\n")
@@ -133,7 +111,7 @@ def test_a_failed_run_leaves_the_previous_output_and_says_why(s3: Any, settings:
     lines[3] = b",".join([*fields[:5], b"7", *fields[6:]])
     s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=b"\n".join(lines))
     try:
-        result = handler({"run_date": "2015-06-21"}, Context())
+        result = handler({"run_date": "2015-06-21"}, batch_context())
     finally:
         s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=good)
     assert result["status"] == "failed"
@@ -147,14 +125,14 @@ def test_a_failed_run_leaves_the_previous_output_and_says_why(s3: Any, settings:
 )
 def test_bad_events_fail_with_a_reason_and_write_nothing(s3: Any, settings: None, payload: dict, reason: str) -> None:
     before = forecast_bucket_objects(s3)
-    result = handler(payload, Context())
+    result = handler(payload, batch_context())
     assert result["status"] == "failed" and reason in result["error"]
     assert forecast_bucket_objects(s3) == before, "a run that fails writes no object anywhere in the bucket"
 
 
 def test_missing_setting_fails_inside_the_handler(s3: Any, settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORECAST_BUCKET")
-    result = handler({"run_date": "2015-06-22"}, Context())
+    result = handler({"run_date": "2015-06-22"}, batch_context())
     assert result["status"] == "failed" and "FORECAST_BUCKET is not set" in result["error"]
 
 
@@ -170,7 +148,7 @@ def test_data_older_than_the_model_falls_back_to_the_model_state(version_dir: Pa
 def test_missing_data_file_fails_naming_it(s3: Any, settings: None, synthetic: SyntheticData) -> None:
     s3.delete_object(Bucket=BUCKETS["data"], Key="store.csv")
     try:
-        result = handler({"run_date": "2015-06-23"}, Context())
+        result = handler({"run_date": "2015-06-23"}, batch_context())
     finally:
         s3.upload_file(str(synthetic.directory / "store.csv"), BUCKETS["data"], "store.csv")
     assert result["status"] == "failed"
@@ -214,7 +192,7 @@ def test_the_ensemble_version_forecasts_every_store_with_its_best_model(
     # GIVEN a registry whose latest version holds RF, LSTM and their blend, trained up to 2014-12-20
     monkeypatch.setenv("MODEL_REGISTRY", ensemble_registry)
     # WHEN the nightly batch runs on data six weeks newer than the model
-    result = handler({"run_date": "2015-06-25"}, Context())
+    result = handler({"run_date": "2015-06-25"}, batch_context())
     # THEN every store gets 42 days from the data's last day, from the manifest's best model
     assert result["status"] == "ok", result
     summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-25")
@@ -259,7 +237,7 @@ def test_a_failure_between_the_two_writes_is_reported_and_caught_by_readers(
 ) -> None:
     # GIVEN a partition committed by the tiny forest
     partition = "forecasts/run_date=2015-06-26"
-    assert handler({"run_date": "2015-06-26"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-26"}, batch_context())["status"] == "ok"
     summary_before, csv_before = read_committed(s3, BUCKETS["forecasts"], partition)
     # WHEN a rerun with the ensemble version writes forecasts.csv but the PUT of summary.json fails
     monkeypatch.setenv("MODEL_REGISTRY", ensemble_registry)
@@ -267,7 +245,7 @@ def test_a_failure_between_the_two_writes_is_reported_and_caught_by_readers(
     monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "ensemble-cache"))
     client = SecondPutFails(s3)
     monkeypatch.setattr(batch_handler, "s3_client", lambda: client)
-    result = handler({"run_date": "2015-06-26"}, Context())
+    result = handler({"run_date": "2015-06-26"}, batch_context())
     # THEN the run reports the inconsistent partition
     assert client.puts == 2 and result["status"] == "failed"
     assert result["error"].startswith("CommitError: ") and "the partition is inconsistent" in result["error"], result
@@ -313,13 +291,13 @@ def test_the_state_pointer_moves_only_after_a_whole_commit(
     s3: Any, settings: None, monkeypatch: pytest.MonkeyPatch, suffix: str, message: str
 ) -> None:
     # GIVEN a pointer naming a committed run
-    assert handler({"run_date": "2015-06-26"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-26"}, batch_context())["status"] == "ok"
     pointer = s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read()
     assert json.loads(pointer)["key"] == "forecasts/run_date=2015-06-26/history_state.npz"
     # WHEN a later run fails to write its summary (or the pointer itself)
     client = PutOfKeyFails(s3, suffix)
     monkeypatch.setattr(batch_handler, "s3_client", lambda: client)
-    result = handler({"run_date": "2015-06-27"}, Context())
+    result = handler({"run_date": "2015-06-27"}, batch_context())
     # THEN the run fails saying what was written, and the pointer still names the last committed run
     assert result["status"] == "failed" and message in result["error"], result
     assert s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read() == pointer

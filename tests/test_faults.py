@@ -10,12 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto.server import ThreadedMotoServer
 
-from api_support import serve_from
+from api_support import batch_context, s3_stack, serve_from
 from conftest import HOLDOUT_CUTOFF, TinyForest
 from forecast_api import model_state
 from functions.api.app import app
@@ -27,12 +25,6 @@ BUCKETS = {"models": "faults-models", "data": "faults-data", "forecasts": "fault
 REGISTRY = f"s3://{BUCKETS['models']}/models"
 
 
-class Context:
-    aws_request_id = "faults-request"
-    function_name = "rossmann-forecast-batch"
-    memory_limit_in_mb = 3538
-    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
-
 
 @pytest.fixture(scope="module")
 def version_dir(tiny_forest: TinyForest) -> Path:
@@ -42,26 +34,10 @@ def version_dir(tiny_forest: TinyForest) -> Path:
 @pytest.fixture(scope="module")
 def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
     """A moto server of this module's own holding a published model and the data."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    patch = pytest.MonkeyPatch()
-    for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
-                        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1",
-                        "AWS_MAX_ATTEMPTS": "1"}.items():
-        patch.setenv(name, value)
-    client = boto3.client("s3")
-    for bucket in BUCKETS.values():
-        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    for path in version_dir.iterdir():
-        client.upload_file(str(path), BUCKETS["models"], f"models/{version_dir.name}/{path.name}")
-    client.put_object(Bucket=BUCKETS["models"], Key="models/latest.json",
-                      Body=json.dumps({"version": version_dir.name}).encode())
-    for name in ("train.csv", "store.csv"):
-        client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
-    yield client
-    patch.undo()
-    server.stop()
+    with s3_stack(BUCKETS, version_dir, {"AWS_MAX_ATTEMPTS": "1"}) as client:
+        for name in ("train.csv", "store.csv"):
+            client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
+        yield client
 
 
 @pytest.fixture()
@@ -134,11 +110,11 @@ def test_a_damaged_cached_copy_is_evicted_and_fetched_again(api: TestClient, tmp
 
 
 def test_the_batch_also_recovers_from_a_damaged_cache(s3: Any, batch: None, tmp_path: Path, version_dir: Path) -> None:
-    assert handler({"run_date": "2015-06-20"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-20"}, batch_context())["status"] == "ok"
     cached = next((tmp_path / "batch-cache").glob(f"*/{version_dir.name}"))
     flip_last_byte(cached / "store_state.npz")
     batch_handler.reset()
-    assert handler({"run_date": "2015-06-20"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-20"}, batch_context())["status"] == "ok"
 
 
 def test_a_damaged_object_in_s3_is_never_cached_and_its_repair_is_picked_up(
@@ -205,12 +181,12 @@ def test_a_bad_latest_pointer_fails_the_batch_which_writes_nothing(s3: Any, batc
     before = forecast_objects(s3)
     good = replaced(s3, "models/latest.json", pointer)
     try:
-        result = handler({"run_date": "2015-06-21"}, Context())
+        result = handler({"run_date": "2015-06-21"}, batch_context())
     finally:
         s3.put_object(Bucket=BUCKETS["models"], Key="models/latest.json", Body=good)
     assert result["status"] == "failed" and reason in result["error"]
     assert forecast_objects(s3) == before
-    assert handler({"run_date": "2015-06-21"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-21"}, batch_context())["status"] == "ok"
 
 
 def closed_port() -> int:
@@ -230,11 +206,11 @@ def test_an_s3_outage_is_a_clear_503_and_a_failed_batch_then_both_recover(
         assert response.status_code == 503
         detail = response.json()["detail"]
         assert f"cannot read s3://{BUCKETS['models']}/models/latest.json: Could not connect" in detail
-        result = handler({"run_date": "2015-06-22"}, Context())
+        result = handler({"run_date": "2015-06-22"}, batch_context())
         assert result["status"] == "failed" and "Could not connect" in result["error"]
     assert forecast_objects(s3) == before
     assert api.get("/health").status_code == 200
-    assert handler({"run_date": "2015-06-22"}, Context())["status"] == "ok"
+    assert handler({"run_date": "2015-06-22"}, batch_context())["status"] == "ok"
 
 
 def test_a_loaded_model_keeps_serving_through_an_outage(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,7 +226,7 @@ def test_a_loaded_model_keeps_serving_through_an_outage(api: TestClient, monkeyp
 def test_a_run_date_outside_the_data_fails_and_writes_nothing(s3: Any, batch: None, run_date: str,
                                                               reason: str) -> None:
     before = forecast_objects(s3)
-    result = handler({"run_date": run_date}, Context())
+    result = handler({"run_date": run_date}, batch_context())
     assert result["status"] == "failed" and reason in result["error"]
     assert forecast_objects(s3) == before
 

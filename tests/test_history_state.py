@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import serve_from
+from api_support import batch_context, serve_from
 from conftest import HOLDOUT_CUTOFF, TinyForest
 from forecast_api import model_state
 from forecast_api.responses import forecast_document
@@ -51,12 +51,6 @@ MODEL_ORIGIN = str(HOLDOUT_CUTOFF)
 HELD_BACK_ORIGIN, DATA_ORIGIN = "2015-01-24", "2015-01-31"
 
 
-class Context:
-    aws_request_id = "state-test"
-    function_name = "rossmann-forecast-batch"
-    memory_limit_in_mb = 3538
-    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
-
 
 @pytest.fixture(scope="module")
 def model_dir(tiny_forest: TinyForest) -> Path:
@@ -87,7 +81,7 @@ class Stack:
     model_dir: Path
 
     def batch(self, run_date: str) -> dict[str, Any]:
-        result = batch_app({"run_date": run_date}, Context())
+        result = batch_app({"run_date": run_date}, batch_context())
         assert result["status"] == "ok", result
         return result
 
@@ -196,7 +190,7 @@ def test_a_failed_run_writes_no_state_and_moves_no_pointer(stack: Stack) -> None
     stack.batch("2015-06-20")
     before = stack.get(POINTER)
     stack.s3.put_object(Bucket=DATA, Key="train.csv", Body=b"Store,Date\n1,2015-01-01\n")
-    result = batch_app({"run_date": "2015-06-22"}, Context())
+    result = batch_app({"run_date": "2015-06-22"}, batch_context())
     assert result["status"] == "failed"
     assert stack.get(POINTER) == before
     keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket=FORECASTS)["Contents"]]

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from api_support import batch_context, s3_stack
 from conftest import HOLDOUT_CUTOFF, TinyForest
 from functions.batch.app import handler
 from nightly_batch import handler as batch_handler
@@ -28,45 +27,24 @@ NIGHTS = 9
 TAMPERED_NIGHT = 3
 
 
-class Context:
-    aws_request_id = "monitor-test"
-    function_name = "rossmann-forecast-batch"
-    memory_limit_in_mb = 3538
-    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:rossmann-forecast-batch"
-
 
 @pytest.fixture(scope="module")
 def s3(tiny_forest: TinyForest, synthetic: SyntheticData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The S3 server with the model (trained up to HOLDOUT_CUTOFF), store.csv, and the batch's settings."""
     version_dir = tiny_forest(HOLDOUT_CUTOFF)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    patch = pytest.MonkeyPatch()
-    for name, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
-                        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1",
-                        "DATA_BUCKET": BUCKETS["data"], "FORECAST_BUCKET": BUCKETS["forecasts"],
-                        "MODEL_REGISTRY": f"s3://{BUCKETS['models']}/models",
-                        "MODEL_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}.items():
-        patch.setenv(name, value)
+    settings = {"DATA_BUCKET": BUCKETS["data"], "FORECAST_BUCKET": BUCKETS["forecasts"],
+                "MODEL_REGISTRY": f"s3://{BUCKETS['models']}/models",
+                "MODEL_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     batch_handler.reset()
-    client = boto3.client("s3")
-    for bucket in BUCKETS.values():
-        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    for path in version_dir.iterdir():
-        client.upload_file(str(path), BUCKETS["models"], f"models/{version_dir.name}/{path.name}")
-    latest = json.dumps({"version": version_dir.name})
-    client.put_object(Bucket=BUCKETS["models"], Key="models/latest.json", Body=latest)
-    client.upload_file(str(synthetic.directory / "store.csv"), BUCKETS["data"], "store.csv")
-    yield client
+    with s3_stack(BUCKETS, version_dir, settings) as client:
+        client.upload_file(str(synthetic.directory / "store.csv"), BUCKETS["data"], "store.csv")
+        yield client
     batch_handler.reset()
-    patch.undo()
-    server.stop()
 
 
 def run(event: dict[str, Any], client: Any, tamper_after: str) -> dict[str, Any]:
     """The batch handler; after the night ``tamper_after`` its forecasts.csv is replaced (an uncommitted CSV)."""
-    result = handler(event, Context())
+    result = handler(event, batch_context())
     if event["run_date"] == tamper_after:
         key = f"forecasts/run_date={tamper_after}/forecasts.csv"
         body = client.get_object(Bucket=BUCKETS["forecasts"], Key=key)["Body"].read()
@@ -173,6 +151,6 @@ def test_a_failed_scheduled_night_raises_for_the_dead_letter_queue_a_manual_run_
     monkeypatch.delenv("DATA_BUCKET", raising=False)
     scheduled = json.loads((Path(__file__).resolve().parent.parent / "events" / "batch_scheduled.json").read_text())
     with pytest.raises(BatchFailedError, match="DATA_BUCKET"):
-        handler(scheduled, Context())
-    failure = handler({"run_date": "2015-02-01"}, Context())
+        handler(scheduled, batch_context())
+    failure = handler({"run_date": "2015-02-01"}, batch_context())
     assert failure["status"] == "failed" and "DATA_BUCKET" in failure["error"]
