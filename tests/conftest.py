@@ -9,8 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
+from api_support import serve_from
+from functions.api.app import app
 from rossmann_core import HORIZON_DAYS
 from synthetic import SyntheticData, write_synthetic_data
 from training.backtest import run_backtest
@@ -123,3 +126,12 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return s3_endpoint
+
+
+@pytest.fixture()
+def client(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The API app (functions/api/app.py) through TestClient, serving the tiny forest's local registry."""
+    serve_from(monkeypatch, synthetic_version_dir.parent)
+    with TestClient(app) as test_client:
+        yield test_client
+    serve_from(monkeypatch, None)

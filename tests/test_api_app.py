@@ -3,7 +3,6 @@
 import json
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_support import serve_from
-from functions.api.app import app
 
 ORIGIN = "2015-01-31"
 """Last day of the generated data: forecasts start on Sunday 2015-02-01."""
-
-
-@pytest.fixture()
-def client(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    serve_from(monkeypatch, synthetic_version_dir.parent)
-    with TestClient(app) as test_client:
-        yield test_client
-    serve_from(monkeypatch, None)
 
 
 def forecast(client: TestClient, **body: Any) -> dict[str, Any]:

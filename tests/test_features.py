@@ -36,18 +36,23 @@ def test_changing_sales_after_the_origin_leaves_features_unchanged(synthetic_dat
     assert not np.array_equal(before, moved), "the origin day itself is history and must count"
 
 
-def test_history_means_match_a_pandas_reference(synthetic_dataset: Dataset) -> None:
-    panel = synthetic_dataset.panel
-    origin = panel.n_days - 43
-    rows = horizon_triples(panel, origin)
-    features = FeatureBuilder(panel, synthetic_dataset.stores).build(*rows)
-    frame = pd.DataFrame({
+def panel_frame(panel: Panel) -> pd.DataFrame:
+    """The panel as a long pandas frame (store row, date, sales, open, promo): the reference tests' input."""
+    return pd.DataFrame({
         "store": np.repeat(np.arange(len(panel.store_ids)), panel.n_days),
         "date": np.tile(panel.dates, len(panel.store_ids)),
         "sales": panel.sales.ravel(),
         "open": panel.open.ravel(),
         "promo": panel.promo.ravel(),
     })
+
+
+def test_history_means_match_a_pandas_reference(synthetic_dataset: Dataset) -> None:
+    panel = synthetic_dataset.panel
+    origin = panel.n_days - 43
+    rows = horizon_triples(panel, origin)
+    features = FeatureBuilder(panel, synthetic_dataset.stores).build(*rows)
+    frame = panel_frame(panel)
     window = frame[(frame.date > panel.dates[origin] - pd.Timedelta(days=365)) & (frame.date <= panel.dates[origin])]
     window = window[(window.open == 1) & (window.sales > 0)]
     reference = window.assign(log=np.log(window.sales), dow=window.date.dt.day_of_week)
@@ -94,12 +99,7 @@ def test_year_over_year_growth_matches_a_pandas_reference(synthetic_dataset: Dat
     features = FeatureBuilder(panel, synthetic_dataset.stores).build(*rows)
     # WHEN the growth is recomputed with pandas: mean log sales of the last 91 days minus the same 91 days
     # 364 days earlier, open days with sales only
-    frame = pd.DataFrame({
-        "store": np.repeat(np.arange(len(panel.store_ids)), panel.n_days),
-        "date": np.tile(panel.dates, len(panel.store_ids)),
-        "sales": panel.sales.ravel(),
-        "open": panel.open.ravel(),
-    })
+    frame = panel_frame(panel)
     frame = frame[(frame.open == 1) & (frame.sales > 0)].assign(log=lambda f: np.log(f.sales))
     end = pd.Timestamp(panel.dates[origin])
 

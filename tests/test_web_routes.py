@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api_support import LambdaContext, event, serve_from
 from forecast_api import model_state, page
-from functions.api.app import app, handler
+from functions.api.app import handler
 from rossmann_core.errors import SettingsError
 from rossmann_core.serving.settings import WEB_CLIENT_ID_ENV, WEB_SIGNIN_DOMAIN_ENV, signin_settings
 from synthetic import SyntheticData
@@ -24,14 +24,6 @@ from synthetic import SyntheticData
 ORIGIN = "2015-01-31"
 PAGE_BUDGET_BYTES = 300 * 1024
 """The page and everything it loads, compressed (issue 11)."""
-
-
-@pytest.fixture()
-def client(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    serve_from(monkeypatch, synthetic_version_dir.parent)
-    with TestClient(app) as test_client:
-        yield test_client
-    serve_from(monkeypatch, None)
 
 
 @pytest.fixture()
