@@ -44,12 +44,7 @@ class OriginStats:
 
         NaN where the window holds no valid day. All arguments are int arrays of shape (n,).
         """
-        lo = np.clip(first, 0, self.origin + 1)
-        hi = np.clip(last + 1, 0, self.origin + 1)
-        total = self.cum_log[store, hi] - self.cum_log[store, lo]
-        count = self.cum_count[store, hi] - self.cum_count[store, lo]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        return span_mean(self.cum_log, self.cum_count, store, first, last)
 
 
 def valid_log_sales(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,12 +72,18 @@ YOY_MIN_DAYS = 28
 """Fewest valid days each span needs for a year-over-year growth."""
 
 
-def _span_mean(cum_log: np.ndarray, cum_count: np.ndarray, first: int, last: int) -> np.ndarray:
-    """Mean valid log sales per store over days first..last (clipped at 0), NaN under YOY_MIN_DAYS valid days."""
-    lo, hi = max(first, 0), max(last + 1, 0)
-    total, count = cum_log[:, hi] - cum_log[:, lo], cum_count[:, hi] - cum_count[:, lo]
+def span_mean(
+    cum_log: np.ndarray, cum_count: np.ndarray, store: np.ndarray | slice, first: np.ndarray | int,
+    last: np.ndarray | int, min_days: int = 1,
+) -> np.ndarray:
+    """Mean valid log sales of ``store`` rows over days ``first..last``, clipped to the days the cumulative
+    sums (n_stores, n_days + 1, leading zero) cover; NaN under ``min_days`` valid days."""
+    end = cum_log.shape[1] - 1
+    lo, hi = np.clip(first, 0, end), np.clip(last + 1, 0, end)
+    total = cum_log[store, hi] - cum_log[store, lo]
+    count = cum_count[store, hi] - cum_count[store, lo]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count >= YOY_MIN_DAYS, total / np.maximum(count, 1), np.nan)
+        return np.where(count >= min_days, total / np.maximum(count, 1), np.nan)
 
 
 def _fill(values: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -135,8 +136,9 @@ def origin_stats(panel: Panel, origin: int) -> OriginStats:
         promo_mean=promo_mean,
         dow_promo_mean=dow_promo_mean,
         holiday_ratio=holiday_ratio,
-        yoy_growth_91=_span_mean(cum_log, cum_count, origin + 1 - YOY_SPAN_DAYS, origin)
-        - _span_mean(cum_log, cum_count, origin + 1 - YOY_SPAN_DAYS - WEEKDAY_YEAR_DAYS, origin - WEEKDAY_YEAR_DAYS),
+        yoy_growth_91=span_mean(cum_log, cum_count, slice(None), origin + 1 - YOY_SPAN_DAYS, origin, YOY_MIN_DAYS)
+        - span_mean(cum_log, cum_count, slice(None), origin + 1 - YOY_SPAN_DAYS - WEEKDAY_YEAR_DAYS,
+                    origin - WEEKDAY_YEAR_DAYS, YOY_MIN_DAYS),
         cum_log=cum_log,
         cum_count=cum_count,
     )
