@@ -144,8 +144,6 @@ def train_and_score(
     version_dir = train_model(dataset, out_dir, cutoff, settings, TRAINED_FOR[model], lstm_settings)
     train_seconds = time.perf_counter() - started
     version = load_version(version_dir)
-    if model not in version.models:
-        raise ValueError(f"model {model!r} is not in version {version.version}: {version.models}")
     panel = attach_covariates(version.history, dataset.panel.window(cutoff + np.timedelta64(1, "D"), end))
     origin = version.history.n_days - 1
     predict_started = time.perf_counter()
