@@ -27,7 +27,6 @@ from nightly_batch import output as batch_output
 from nightly_batch.run import HISTORY_FILE, read_object
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, DailyRows, parse_daily_bytes
 from rossmann_core.data.dates import DAY
-from rossmann_core.errors import RossmannError
 from rossmann_core.serving.settings import BatchSettings
 from rossmann_core.storage import s3_key, sha256_hex
 
@@ -38,10 +37,6 @@ ACCURACY_FILE = "accuracy.json"
 _PARTITION = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})/$")
 _CSV_DTYPE = np.dtype([("store", "i4"), ("date", "datetime64[D]"), ("version", "U32"),
                        ("sales", "f8"), ("lower", "f8"), ("upper", "f8")])
-
-
-class MonitorError(RossmannError):
-    """The accuracy of earlier runs cannot be computed (unreadable actuals or partition listing)."""
 
 
 @dataclass(frozen=True)
