@@ -20,13 +20,20 @@ longest being the year-over-year growth (the 91 days ending 364 days before the 
 
 @dataclass(frozen=True)
 class ForestSettings:
-    """Random Forest hyper-parameters: accuracy vs. size and cold start, see docs/benchmarks.md."""
+    """Random Forest hyper-parameters: accuracy vs. size and cold start, see docs/benchmarks.md.
+
+    ``interval_windows``: 42-day windows whose forest residuals set the intervals (the calibration window
+    and those before it, each forecast by a forest of ``interval_trees`` trees trained before it;
+    :mod:`training.rf.interval_windows`).
+    """
 
     n_estimators: int = 24
     max_features: float = 0.5
     min_samples_leaf: int = 4
     max_samples: float = 0.5
     max_leaf_nodes: int | None = 20_000
+    interval_windows: int = 3
+    interval_trees: int = 8
     n_jobs: int = 2
     random_state: int = 0
 

@@ -3,7 +3,9 @@
 Timeline for cutoff C: training rows are days ..C-42 (RF origins every 42 days, LSTM windows every
 few days), calibration rows are C-41..C forecast from origin C-42 (RMSPE correction, interval
 quantiles, ONNX parity, the ensemble weight; for the RF also permutation importance), and the
-exported state lets serving forecast C+1..C+42 from origin C.
+exported state lets serving forecast C+1..C+42 from origin C. The interval quantiles pool the
+calibration residuals with the forest's residuals on the windows before (C-83..C-42, C-125..C-84;
+:mod:`training.rf.interval_windows`): one window's level error is not the next one's.
 """
 
 import logging
@@ -67,9 +69,12 @@ def train_model(
     calib_logs: dict[str, np.ndarray] = {}
     first_train_day = dates[0]
     rows: dict[str, int] = {"calibration": len(calib_y)}
+    earlier = None
 
     if "rf" in models:
-        files[RF_FILE], entries["rf"], calib_logs["rf"], train_idx = train_forest(history, dataset, calib_idx, settings)
+        files[RF_FILE], entries["rf"], calib_logs["rf"], train_idx, earlier = train_forest(
+            history, dataset, calib_idx, settings
+        )
         first_train_day, rows["train"] = dates[train_idx[1].min()], len(train_idx[0])
     if "lstm" in models:
         from .lstm.train import train_lstm
@@ -77,11 +82,11 @@ def train_model(
         lstm = train_lstm(history, dataset.stores, lstm_settings)
         calib_logs["lstm"] = lstm.calibration_log[calib_idx[0], lead_days - 1]
         files[lstm.entry["file"]] = lstm.onnx_model
-        entries["lstm"] = {**lstm.entry, **calibrate(calib_y, calib_logs["lstm"], lead_days)}
+        entries["lstm"] = {**lstm.entry, **calibrate(calib_y, calib_logs["lstm"], lead_days, earlier)}
         log.info("LSTM calibration RMSPE %.4f", entries["lstm"]["metrics"]["calibration_rmspe"])
     if len(entries) == len(MODELS):
         corrections = {name: entries[name]["correction"] for name in MODELS}
-        entries["ensemble"] = fit_blend(calib_y, calib_logs, corrections, lead_days)
+        entries["ensemble"] = fit_blend(calib_y, calib_logs, corrections, lead_days, earlier)
         log.info("ensemble weights %s, calibration RMSPE %.4f", entries["ensemble"]["weights"],
                  entries["ensemble"]["metrics"]["calibration_rmspe"])
 

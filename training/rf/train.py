@@ -17,12 +17,14 @@ from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
 from rossmann_core.models.forecast import FEATURES_INPUT
 
-from ..calibration import calibrate
+from ..calibration import EarlierResiduals, calibrate
 from ..config import ForestSettings
 from ..data import Dataset
+from ..metrics import rmspe_correction
 from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
+from .interval_windows import earlier_window_residuals
 from .rows import training_rows
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,9 @@ def onnx_parity(onnx_model: bytes, pipeline: Pipeline, features: np.ndarray) -> 
 
 def train_forest(
     history: Panel, dataset: Dataset, calib_idx: tuple[np.ndarray, ...], settings: ForestSettings
-) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...]]:
-    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast and training rows."""
+) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...], EarlierResiduals]:
+    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast, training rows and its
+    corrected residuals on the earlier interval windows (every model's interval pools them)."""
     started = time.perf_counter()
     last = history.n_days - 1
     builder = FeatureBuilder(history, dataset.stores)
@@ -55,7 +58,9 @@ def train_forest(
     pipeline = fit_forest(train_x, train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, calib_x)
-    calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2])
+    residuals, leads = earlier_window_residuals(history, builder, settings)
+    earlier = EarlierResiduals(residuals - np.log(rmspe_correction(calib_y, np.exp(calib_log))), leads)
+    calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2], earlier)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     parity = onnx_parity(onnx_model, pipeline, calib_x)
     log.info("RF calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e",
@@ -70,4 +75,4 @@ def train_forest(
         "train_seconds": round(fit_seconds, 1),
         "importance": importance.report(pipeline, calib_x, calib_y, calibration["correction"]),
     }
-    return onnx_model, entry, calib_log, train_idx
+    return onnx_model, entry, calib_log, train_idx, earlier
