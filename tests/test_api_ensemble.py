@@ -115,6 +115,15 @@ def test_one_store_is_forecast_as_in_a_request_for_all(client: TestClient, model
     assert_same_stores(alone.json()["stores"], [together])
 
 
+@pytest.mark.parametrize("model", ["ensemble", "rf", "lstm"])
+def test_every_store_alone_is_its_entry_of_the_answer_for_all_to_the_bit(client: TestClient, model: str) -> None:
+    # GIVEN every store forecast in one request (one ONNX thread per session: serving.settings.SERVING_ONNX_THREADS)
+    together = forecast(client, stores="all", model=model)["stores"]
+    # THEN each store asked alone gets exactly its entry: nothing depends on which other stores were asked
+    for store in together:
+        assert forecast(client, stores=[store["store"]], model=model)["stores"] == [store], store["store"]
+
+
 @pytest.mark.parametrize("model", [None, "ensemble", "lstm"])
 def test_a_window_starting_after_the_origin_is_the_matching_slice_of_the_full_forecast(
     client: TestClient, model: str | None

@@ -18,7 +18,9 @@ threading.Thread.start = lambda thread: (started.append(thread.name), start(thre
 sys.path.insert(0, "functions/api")
 import app
 from forecast_api import model_state
-print(json.dumps({"loaded": model_state.loaded_version(), "threads": started}))
+loaded = model_state.loaded_version()
+computed = sorted(set(vars(model_state.get_servable())) & {"origin_stats", "assumed"})
+print(json.dumps({"loaded": loaded, "threads": started, "computed": computed}))
 """
 
 
@@ -42,3 +44,5 @@ def test_under_snapstart_the_model_is_loaded_during_init(synthetic_version_dir: 
     assert ("model-preload" not in answer["threads"]) is in_init
     if in_init:
         assert answer["loaded"] == synthetic_version_dir.name
+    # AND what every forecast reads is in the snapshot too; on demand the first forecast computes it
+    assert answer["computed"] == (["assumed", "origin_stats"] if in_init else [])

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from rossmann_core.data.panel import Panel
+from rossmann_core.features.history import origin_stats
 from rossmann_core.features.tabular import BASELINE_FEATURE, FEATURE_NAMES, FeatureBuilder
 from training.config import STATE_HISTORY_DAYS
 from training.data import Dataset
@@ -113,3 +114,15 @@ def test_year_over_year_growth_matches_a_pandas_reference(synthetic_dataset: Dat
     grown = features[:, FEATURE_NAMES.index("hist_last_year_grown_log")]
     last_year = features[:, FEATURE_NAMES.index("hist_last_year_log")]
     np.testing.assert_allclose(grown, last_year + features[:, column], rtol=1e-5, atol=1e-5)
+
+
+def test_statistics_taken_from_all_stores_give_a_subset_its_own_features(synthetic_dataset: Dataset) -> None:
+    # GIVEN two stores' panel and the origin statistics of every store (what the API computes once)
+    panel, stores = synthetic_dataset.panel, synthetic_dataset.stores
+    origin, rows = panel.n_days - 60, np.array([1, 4])
+    subset, subset_stores = panel.take_stores(rows), stores.take(rows)
+    triples = horizon_triples(subset, origin)
+    # THEN their rows of those statistics give the features the two stores' own panel gives, to the bit
+    own = FeatureBuilder(subset, subset_stores).build(*triples)
+    taken = FeatureBuilder(subset, subset_stores, {origin: origin_stats(panel, origin).take(rows)}).build(*triples)
+    np.testing.assert_array_equal(own, taken)

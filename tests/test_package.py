@@ -42,6 +42,9 @@ def test_api_function_and_layers_fit_150_mb_unzipped(build_dir: Path) -> None:
     assert total <= 150
     runtime = build_dir / "RuntimeLayer" / "python"
     assert (runtime / "onnxruntime").is_dir() and not list(runtime.rglob("tests"))
+    # every layer ships compiled: Lambda's /opt is read-only, so source alone is compiled at every cold start
+    for layer, package in (("CoreLayer", "rossmann_core"), ("RuntimeLayer", "numpy")):
+        assert (build_dir / layer / "python" / package / "__pycache__" / "__init__.cpython-312.pyc").is_file(), layer
 
 
 def lambda_runtime_boto3(target: Path) -> Path:
@@ -77,7 +80,7 @@ def test_built_functions_answer_under_lambdas_runtime_emulator(
     tmp_path: Path,
 ) -> None:
     # GIVEN the built API function, its layers and a model, run by the emulator as Lambda's python3.12 runtime
-    core = REPO_ROOT / "layers" / "core" / "python"
+    core = build_dir / "CoreLayer" / "python"
     api = rie.api_function(build_dir, core, {"MODEL_REGISTRY": str(synthetic_version_dir.parent),
                                              "MODEL_CACHE_DIR": str(tmp_path / "api-cache")})
     events = [json.loads((REPO_ROOT / "events" / name).read_text())

@@ -15,6 +15,7 @@ from conftest import HOLDOUT_CUTOFF
 from functions.api.app import app
 from rossmann_core.errors import ArtifactIntegrityError, RegistryError
 from rossmann_core.models.registry import latest_version, list_versions, load_from_registry
+from rossmann_core.serving.settings import model_settings
 from training.publish import publish_version
 
 
@@ -103,3 +104,11 @@ def test_two_registries_holding_one_version_name_are_cached_apart(
     second = load_from_registry(f"s3://{bucket}/second", name, tmp_path)
     assert first.history.dates[-1] == np.datetime64("2015-01-31")
     assert second.history.dates[-1] == HOLDOUT_CUTOFF
+
+
+def test_the_served_sessions_run_on_one_thread_each(synthetic_version_dir: Path, tmp_path: Path) -> None:
+    # the handlers' setting: one intra-op thread per session (serving.settings.SERVING_ONNX_THREADS)
+    threads = model_settings(registry=str(synthetic_version_dir.parent)).onnx_threads
+    version = load_from_registry(str(synthetic_version_dir.parent), None, tmp_path, threads)
+    assert threads == 1
+    assert [s.get_session_options().intra_op_num_threads for s in version.sessions.values()] == [1]

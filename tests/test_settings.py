@@ -50,6 +50,14 @@ def test_batch_settings_strip_prefixes_and_default_the_forecast_prefix() -> None
     assert (custom.data_prefix, custom.forecast_prefix) == ("raw", "out/nightly")
 
 
+@pytest.mark.parametrize("text", ["0", "-3", "1.5", "many", "100001"])
+def test_a_bad_shard_size_is_named(text: str) -> None:
+    assert batch_settings(BATCH_ENV).shard_stores == 1_500
+    assert batch_settings({**BATCH_ENV, "SHARD_STORES": " 300 "}).shard_stores == 300
+    with pytest.raises(SettingsError, match=f"SHARD_STORES='{text}' is not a number of stores in 1..100000"):
+        batch_settings({**BATCH_ENV, "SHARD_STORES": text})
+
+
 @pytest.mark.parametrize("missing", ["DATA_BUCKET", "FORECAST_BUCKET"])
 def test_a_missing_bucket_is_named(missing: str) -> None:
     environ = {name: value for name, value in BATCH_ENV.items() if name != missing}

@@ -58,7 +58,7 @@ def test_api_needs_signed_requests_and_batch_runs_on_a_schedule() -> None:
     assert [event["Type"] for event in batch_events] == ["Schedule"]
 
 
-def test_only_the_batch_writes_and_only_to_the_forecast_and_monitoring_prefixes() -> None:
+def test_only_the_batch_and_its_steps_write_and_only_their_own_keys() -> None:
     bucket = "arn:${AWS::Partition}:s3:::${ForecastBucket}"
     for name, function in resources_of_type(template, "AWS::Serverless::Function").items():
         statements = [s for p in function["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
@@ -75,8 +75,27 @@ def test_only_the_batch_writes_and_only_to_the_forecast_and_monitoring_prefixes(
                 {"Sid": "DeadLetterQueueKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                  "Resource": {"Fn::GetAtt": ["OpsKey", "Arn"]}},
             ]
+        elif name in STEP_WRITES:
+            puts = [s for s in writes if s["Action"] == "s3:PutObject"]
+            assert [r["Fn::Sub"].removeprefix(f"{bucket}/") for s in puts for r in as_list(s["Resource"])] == \
+                STEP_WRITES[name], name
+            others = [s["Sid"] for s in writes if s["Action"] != "s3:PutObject"]
+            assert others == (["ListForecastPartitions"] if name == "BatchCommitFunction" else []), name
         else:
             assert writes == [], name
+
+
+STEP_WRITES = {
+    "BatchPlanFunction": ["forecasts/run_date=*/history_state.npz", "forecasts/run_date=*/horizon_covariates.npz"],
+    "BatchShardFunction": ["forecasts/run_date=*/part-*.csv"],
+    "BatchCommitFunction": ["forecasts/run_date=*/summary.json", "forecasts/state/latest.json", "monitoring/*"],
+}
+"""The keys each step of the nightly state machine may write: the plan its state, a shard its part, the commit
+the marker, the pointer and the accuracy report."""
+
+
+def as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def test_the_api_reads_only_the_history_state_of_the_forecast_bucket() -> None:

@@ -25,6 +25,8 @@ class ForestSettings:
     ``interval_windows``: 42-day windows whose forest residuals set the intervals (the calibration window
     and those before it, each forecast by a forest of ``interval_trees`` trees trained before it;
     :mod:`training.rf.interval_windows`).
+    ``max_train_rows``: a row budget; when the data has more training rows, a seeded uniform sample of
+    that many is fitted (None: every row; ``scripts/scale_bench.py`` caps larger fleets at today's size).
     """
 
     n_estimators: int = 24
@@ -34,6 +36,7 @@ class ForestSettings:
     max_leaf_nodes: int | None = 20_000
     interval_windows: int = 3
     interval_trees: int = 8
+    max_train_rows: int | None = None
     n_jobs: int = 2
     random_state: int = 0
 

@@ -8,11 +8,17 @@ see below) and stays for the container's life, the history follows the newest co
 run; nothing heavier than numpy and onnxruntime is imported.
 With the settings present at import, the model starts loading in the background right away, so
 the cold start pays for FastAPI's imports and the model load at once, not one after the other.
+Python's cyclic garbage collector is off while the imports build their objects (its passes over them
+cost ~5 % of a cold start), and those objects are then frozen: they live as long as the process, so no
+later collection scans them again (a full one otherwise pauses a request for tens of ms).
 """
 
+import gc
 from typing import Any
 
-from forecast_api import model_state
+gc.disable()
+
+from forecast_api import model_state  # noqa: E402
 
 model_state.preload()
 
@@ -27,7 +33,7 @@ from forecast_api.middleware import SERVICE, RequestContextMiddleware  # noqa: E
 from forecast_api.routes import router  # noqa: E402
 from rossmann_core.serving import logs  # noqa: E402
 
-logger, metrics, tracer = logs.logger(SERVICE), logs.metrics(SERVICE), logs.tracer(SERVICE)
+logger, metrics = logs.logger(SERVICE), logs.metrics(SERVICE)
 
 app = FastAPI(
     title="Rossmann sales forecasts",
@@ -49,13 +55,20 @@ async def validation_error(_: Request, error: RequestValidationError) -> JSONRes
 
 asgi_handler = Mangum(app, lifespan="off")
 
+gc.freeze()
+gc.enable()
 
-@tracer.capture_lambda_handler(capture_response=False)
+
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry: Powertools adds the invocation's log keys (cold start, request ids) and flushes the
-    request's metrics (RequestLatency, ForecastStores, ForecastRows; dimension model_version) as EMF."""
+    request's metrics (RequestLatency, ForecastStores, ForecastRows; dimension model_version) as EMF.
+
+    Traces are Lambda's own (active tracing in template.yaml: each invocation's segment with its init, invoke
+    and overhead times); the API does not load the X-Ray SDK (Powertools Tracer), whose import cost ~0.3 s of
+    CPU on every cold start (docs/benchmarks.md, "Cold start"), so its traces lack the handler's subsegment and
+    its S3 calls. The batch keeps the Tracer."""
     response = asgi_handler(event, context)
     metrics.add_dimension("model_version", model_state.loaded_version() or "none")
     return response

@@ -10,7 +10,7 @@ on the path after it; ``/var/task`` and ``/opt`` are read-only there, so no ``.p
 (``PYTHONDONTWRITEBYTECODE``): a cold start pays for compiling whatever the build does not ship compiled.
 
     .venv/bin/python -m scripts.stack.rie --build-dir .aws-sam/build --registry artifacts/models \\
-        [--core-layer layers/core/python] [--cold-runs 3] [--event events/api_http_health.json ...]
+        [--core-layer DIR] [--cold-runs 3] [--event events/api_http_health.json ...]
 
 Prints JSON: per cold run, Lambda's figures of each invoke (init phase, handler duration, REPORT line),
 and the client's wall time to the first answer. Starts the emulator on free loopback ports and stops it
@@ -191,8 +191,8 @@ def cold_run(function: Function, events: list[dict[str, Any]]) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", type=Path, default=REPO / ".aws-sam" / "build")
-    parser.add_argument("--core-layer", type=Path, default=REPO / "layers" / "core" / "python",
-                        help="the core layer's python/ folder (SAM copies it unchanged)")
+    parser.add_argument("--core-layer", type=Path,
+                        help="the core layer's python/ folder (default: the build's CoreLayer/python)")
     parser.add_argument("--registry", required=True, help="MODEL_REGISTRY of the API function")
     parser.add_argument("--version", help="MODEL_VERSION (default: latest.json)")
     parser.add_argument("--cold-runs", type=int, default=3)
@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
                    else args.registry, "MODEL_CACHE_DIR": str(cache)}
     if args.version:
         environment["MODEL_VERSION"] = args.version
-    function = api_function(args.build_dir.resolve(), args.core_layer.resolve(), environment)
+    core_layer = args.core_layer or args.build_dir / "CoreLayer" / "python"
+    function = api_function(args.build_dir.resolve(), core_layer.resolve(), environment)
     runs = []
     for _ in range(args.cold_runs):
         load = os.getloadavg()[0]

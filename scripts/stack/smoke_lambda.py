@@ -38,7 +38,7 @@ class Context:
 
 
 def main(build_dir: Path, models: Path, runtime: Path) -> dict:
-    layers = [build_dir / "RuntimeLayer" / "python", Path(__file__).resolve().parents[2] / "layers/core/python"]
+    layers = [build_dir / "RuntimeLayer" / "python", build_dir / "CoreLayer" / "python"]
     sys.path[:0] = [str(build_dir / "ApiFunction"), *map(str, layers)]
     sys.path.append(str(runtime))  # what Lambda's runtime provides after the layers: boto3 and botocore
     os.environ.update(MODEL_REGISTRY=str(models), MODEL_CACHE_DIR=str(build_dir / ".smoke-cache"))

@@ -18,7 +18,7 @@ from rossmann_core.features.tabular import FeatureBuilder
 from ..config import MIN_HISTORY_DAYS, ForestSettings
 from ..windows import origin_rows
 from .fit import fit_forest, predict_log_sales
-from .rows import training_rows
+from .rows import training_rows, within_budget
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def earlier_window_residuals(
         origin = last - HORIZON_DAYS * (j + 1)
         if origin - HORIZON_DAYS < MIN_HISTORY_DAYS:
             break
-        train_idx = training_rows(history, origin)
+        train_idx = within_budget(training_rows(history, origin), settings.max_train_rows, settings.random_state)
         window_idx = origin_rows(history, origin, HORIZON_DAYS)
         pipeline = fit_forest(builder.build(*train_idx), history.sales[train_idx[:2]], small)
         log_pred = predict_log_sales(pipeline, builder.build(*window_idx))

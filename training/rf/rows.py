@@ -44,3 +44,13 @@ def log_dropped(panel: Panel, first_day: int, last_day: int, kept: int) -> None:
         kept, sales.size, int((is_open == 0).sum()), int(((is_open == 1) & (sales == 0)).sum()),
         int((is_open == -1).sum()), first_day, panel.dates[first_day - 1],
     )
+
+
+def within_budget(rows: tuple[np.ndarray, ...], max_rows: int | None, seed: int) -> tuple[np.ndarray, ...]:
+    """``rows`` (parallel index arrays) as they are if at most ``max_rows`` (or no budget), else a seeded
+    uniform sample of ``max_rows`` of them in their original order."""
+    if max_rows is None or len(rows[0]) <= max_rows:
+        return rows
+    keep = np.sort(np.random.default_rng(seed).choice(len(rows[0]), size=max_rows, replace=False))
+    log.info("training rows: a budget of %d of %d rows (seed %d)", max_rows, len(rows[0]), seed)
+    return tuple(column[keep] for column in rows)

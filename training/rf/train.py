@@ -25,7 +25,7 @@ from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
 from .interval_windows import earlier_window_residuals
-from .rows import training_rows
+from .rows import training_rows, within_budget
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ def train_forest(
     started = time.perf_counter()
     last = history.n_days - 1
     builder = FeatureBuilder(history, dataset.stores)
-    train_idx = training_rows(history, last - HORIZON_DAYS)
+    train_idx = within_budget(training_rows(history, last - HORIZON_DAYS),
+                              settings.max_train_rows, settings.random_state)
     train_x, calib_x = builder.build(*train_idx), builder.build(*calib_idx)
     train_y, calib_y = history.sales[train_idx[:2]], history.sales[calib_idx[:2]]
     log.info(

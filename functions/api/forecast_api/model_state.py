@@ -84,8 +84,10 @@ def preload() -> None:
     thread builds the S3 client (boto3's import and service model, ~0.25 s) meanwhile, so reading the
     history state after the model costs only its two GETs. A failure is logged by the thread and the
     first request tries again and answers 503 with the reason. Under SnapStart
-    (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``) the model loads before import returns, so Lambda's
-    snapshot holds it and a restored container answers without loading anything.
+    (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``) the model loads before import returns, with what every
+    forecast reads (:meth:`Servable.warm`, ~60 ms), so Lambda's snapshot holds them and a restored container
+    answers without loading or computing anything; otherwise the first forecast computes those (computed
+    here beside the first request, they would compete with it for the CPU).
     """
     try:
         model_settings()
@@ -98,7 +100,8 @@ def preload() -> None:
             get_servable()
 
     if os.environ.get(INITIALIZATION_TYPE_ENV) == SNAP_START:
-        load()  # the snapshot taken after init then holds the loaded model
+        with contextlib.suppress(ModelUnavailableError):
+            get_servable().warm()  # the snapshot taken after init then holds the loaded model
         return
     if states is not None:
         threading.Thread(target=s3_client, name="s3-client-preload", daemon=True).start()

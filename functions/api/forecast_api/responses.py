@@ -14,12 +14,17 @@ from rossmann_core.covariates.assume import COVARIATES
 from rossmann_core.data.daily_csv import STATE_HOLIDAY_LETTERS
 from rossmann_core.serving.servable import Servable, StoreForecasts
 
+from .paging import Page
+
 STATE_HOLIDAY_LETTER_OF_CODE = np.array(STATE_HOLIDAY_LETTERS)
 """Kaggle letter of each StateHoliday code 0..3, indexable by a code array."""
 
 
-def forecast_document(servable: Servable, result: StoreForecasts) -> dict[str, Any]:
-    """The response body as plain Python values; stores in ascending id order."""
+def forecast_document(servable: Servable, result: StoreForecasts, page: Page | None = None) -> dict[str, Any]:
+    """The response body as plain Python values; stores in ascending id order. ``page``: which page of the
+    requested stores ``result`` holds (default: all of them, one page)."""
+    n_answered = result.covariates.open.shape[0]
+    page = page or Page(1, 1, n_answered, n_answered)
     panel = result.covariates
     n_stores, n_days = panel.open.shape
     forecast = result.forecast
@@ -45,6 +50,7 @@ def forecast_document(servable: Servable, result: StoreForecasts) -> dict[str, A
         "start": str(result.start),
         "horizon_days": n_days,
         "interval_level": interval.level,
+        **page.fields(),
         "stores": [
             {
                 "store": int(store),

@@ -21,7 +21,7 @@ from rossmann_core.serving.servable import (
     forecast_stores,
 )
 
-from . import model_state
+from . import memory, model_state, paging
 from .middleware import record_forecast
 from .responses import forecast_document, to_json
 from .schemas import (
@@ -95,11 +95,13 @@ _large_requests = threading.Lock()
 
 def run_forecast(
     model: Servable, store_ids: np.ndarray, start: dt.date | None, horizon_days: int, model_name: str | None,
-    overrides: CovariateOverrides | None, source: str,
+    overrides: CovariateOverrides | None, source: str, page: paging.Page | None = None,
 ) -> Response:
-    """Forecast and serialise; maps request errors to 404 / 422 with ``source`` ("body" or "query") in loc.
-    Requests for more than LARGE_REQUEST_STORES stores are computed one at a time per process."""
-    with _large_requests if len(store_ids) > LARGE_REQUEST_STORES else contextlib.nullcontext():
+    """Forecast and serialise ``store_ids`` (``page`` of the request's stores); maps request errors to 404 / 422
+    with ``source`` ("body" or "query") in loc. Requests for more than LARGE_REQUEST_STORES stores are computed
+    one at a time per process, and the memory they freed goes back to the system (:mod:`.memory`)."""
+    large = len(store_ids) > LARGE_REQUEST_STORES
+    with _large_requests if large else contextlib.nullcontext():
         try:
             result = forecast_stores(
                 model, store_ids, None if start is None else np.datetime64(start, "D"), horizon_days, model_name,
@@ -109,7 +111,9 @@ def run_forecast(
             raise HTTPException(404, detail=str(error)) from None
         except ForecastRequestError as error:
             raise unprocessable((source, *error.loc), error.reason) from None
-        body = to_json(forecast_document(model, result))
+        body = to_json(forecast_document(model, result, page))
+        if large:
+            memory.release_freed()
     record_forecast(len(store_ids), len(result.forecast.store))
     return Response(body, media_type="application/json")
 
@@ -154,13 +158,21 @@ def models() -> ModelsResponse:
 
 @router.post("/forecasts", response_model=ForecastResponse, responses={k: ERRORS[k] for k in (404, 413, 415, 503)})
 def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
-    """Daily sales with a 90 % interval for the stores and days asked, plus the covariates used."""
+    """Daily sales with a 90 % interval for the stores and days asked, plus the covariates used; more than
+    PAGE_STORES stores are answered a page at a time (``page``, ``next_page``: forecast_api.paging)."""
     if request.stores == "all":
-        store_ids = model.stores.store_id[model.has_history].astype(np.int64)
+        store_ids = np.sort(model.stores.store_id[model.has_history].astype(np.int64))
     else:
         store_ids = np.unique(np.asarray(request.stores, dtype=np.int64))
-    overrides = to_overrides(request.covariates)
-    return run_forecast(model, store_ids, request.start, request.horizon_days, request.model, overrides, "body")
+    paged = paging.page_of(store_ids, request.page)
+    if paged is None:
+        pages = paging.page_of(store_ids, 1)[1].pages
+        raise unprocessable(("body", "page"), f"page {request.page} does not exist: {len(store_ids)} stores fill "
+                                              f"{pages} page{'s' if pages > 1 else ''} of {paging.PAGE_STORES}")
+    store_ids, page = paged
+    on_page = set(store_ids.tolist())
+    overrides = to_overrides([c for c in request.covariates if c.store in on_page])
+    return run_forecast(model, store_ids, request.start, request.horizon_days, request.model, overrides, "body", page)
 
 
 @router.get(

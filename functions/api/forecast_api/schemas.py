@@ -14,6 +14,8 @@ from pydantic_core import PydanticCustomError
 
 from rossmann_core import HORIZON_DAYS
 
+from .paging import MAX_PAGE, PAGE_STORES
+
 MAX_STORES = 2_000
 MAX_OVERRIDES = 50_000
 MAX_STORE_ID = 1_000_000
@@ -87,6 +89,11 @@ class ForecastRequest(BaseModel):
         default_factory=list, max_length=MAX_OVERRIDES,
         description="values that replace the assumed ones (unique store and date, stores among those requested)",
     )
+    page: int = Field(
+        default=1, ge=1, le=MAX_PAGE,
+        description=f"which page of the answer: {PAGE_STORES} stores per page in ascending id order; the answer's "
+                    "next_page says whether there is another",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "ForecastRequest":
@@ -146,6 +153,11 @@ class ForecastResponse(BaseModel):
     start: dt.date
     horizon_days: int
     interval_level: float = Field(description="nominal coverage of [lower, upper], e.g. 0.9")
+    page: int = Field(description="this answer's page of the requested stores, 1..pages")
+    pages: int = Field(description=f"pages the requested stores fill, {PAGE_STORES} stores each")
+    page_stores: int = Field(description="stores per page (the last page may hold fewer)")
+    stores_requested: int = Field(description="stores the request asked for, over all pages")
+    next_page: int | None = Field(description="ask again with this page for the next stores; null on the last page")
     stores: list[StoreForecast]
 
 

@@ -159,6 +159,17 @@
     return list;
   }
 
+  /* POST /forecasts, following next_page: more stores than one page holds come a page at a time. */
+  async function forecasts(body, signal) {
+    const first = await api("forecasts", body, signal);
+    let page = first;
+    while (page.next_page) {
+      page = await api("forecasts", { ...body, page: page.next_page }, signal);
+      first.stores.push(...page.stores);
+    }
+    return first;
+  }
+
   /* ---- loading ---- */
 
   async function cached(key, load) {
@@ -190,8 +201,8 @@
         cached(`h${t.view}${JSON.stringify(t.stores)}`, () => (t.view === "store"
           ? api(`stores/${encodeURIComponent(t.store)}/history`, undefined, signal)
           : api("history", { stores: t.stores }, signal))),
-        cached("f" + key, () => api("forecasts", body, signal)),
-        covariates.length ? api("forecasts", { ...body, covariates }, signal) : Promise.resolve(null),
+        cached("f" + key, () => forecasts(body, signal)),
+        covariates.length ? forecasts({ ...body, covariates }, signal) : Promise.resolve(null),
       ]);
       if (seq !== state.seq) return "stale";
       clearErrors();

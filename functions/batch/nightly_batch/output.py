@@ -8,6 +8,11 @@ passed its checks. ``summary.json`` is the commit marker: it carries the sha256 
 ``forecasts.csv`` and of the state it describes, so a reader (or the next run) can tell a consistent
 partition from a run that died between PUTs. The pointer is written after it, so it names
 committed runs only.
+
+A sharded run (:mod:`.fanout`) writes the same partition in other pieces: ``history_state.npz`` and
+``horizon_covariates.npz`` (plan), one ``part-NNNN.csv`` per shard instead of ``forecasts.csv``
+(shards), then ``summary.json`` listing every part with its sha256, rows and stores, then the pointer
+(commit). :func:`read_committed` returns the same CSV bytes for both layouts.
 """
 
 import json
@@ -23,6 +28,8 @@ from rossmann_core.storage import s3_key, sha256_hex
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
 FORECASTS_FILE = "forecasts.csv"
 SUMMARY_FILE = "summary.json"
+COVARIATES_FILE = "horizon_covariates.npz"
+"""Sharded runs: the horizon's covariates the plan assumed for every store (a Panel's arrays, .npz)."""
 
 
 class CommitError(RossmannError):
@@ -34,6 +41,11 @@ class CommitError(RossmannError):
 def partition_prefix(prefix: str, run_date: np.datetime64) -> str:
     """``forecasts/run_date=2015-06-20`` (no trailing slash)."""
     return s3_key(prefix, f"run_date={run_date}")
+
+
+def part_file(shard: int) -> str:
+    """``part-0007.csv``: the CSV of shard 7 of a sharded run."""
+    return f"part-{shard:04d}.csv"
 
 
 def forecasts_csv(forecast: Forecast, model_version: str) -> bytes:
@@ -50,19 +62,13 @@ def forecasts_csv(forecast: Forecast, model_version: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, state: bytes, summary: dict[str, Any],
-           pointer_key: str, pointer: StatePointer) -> dict[str, str]:
-    """PUT ``forecasts.csv``, ``history_state.npz``, ``summary.json`` (the commit marker), then the state
-    pointer at ``pointer_key``; return their S3 URIs.
+def put_in_order(client: Any, bucket: str, partition: str,
+                 objects: tuple[tuple[str, bytes, str], ...]) -> list[str]:
+    """PUT (name, body, content type) objects under ``partition`` in order; return their S3 URIs.
 
-    A rerun for the same partition overwrites its keys, so there is never a second copy. A failed
-    first PUT writes nothing; a failure after it raises CommitError saying what was replaced (the
-    bucket keeps old versions), and a failed pointer PUT says the run is committed but not pointed to.
+    A failed first PUT writes nothing; a failure after it raises CommitError saying what was replaced
+    and what was not (the bucket keeps old versions).
     """
-    objects = (
-        (FORECASTS_FILE, csv_bytes, "text/csv"), (STATE_FILE, state, "application/octet-stream"),
-        (SUMMARY_FILE, json.dumps(summary, indent=2, sort_keys=True).encode(), "application/json"),
-    )
     written: list[str] = []
     for name, body, content_type in objects:
         key = f"{partition}/{name}"
@@ -78,21 +84,68 @@ def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, state: by
                 "the partition is inconsistent until a rerun"
             ) from error
         written.append(f"s3://{bucket}/{key}")
+    return written
+
+
+def summary_object(summary: dict[str, Any]) -> tuple[str, bytes, str]:
+    return SUMMARY_FILE, json.dumps(summary, indent=2, sort_keys=True).encode(), "application/json"
+
+
+def put_pointer(client: Any, bucket: str, pointer_key: str, pointer: StatePointer, committed: str) -> str:
+    """PUT the state pointer after the commit marker ``committed``; CommitError if it fails."""
     try:
         client.put_object(Bucket=bucket, Key=pointer_key, Body=json.dumps(pointer.to_dict(), indent=2).encode(),
                           ContentType="application/json")
     except Exception as error:
         raise CommitError(
-            f"the run is committed ({written[-1]}) but the state pointer s3://{bucket}/{pointer_key} was not "
+            f"the run is committed ({committed}) but the state pointer s3://{bucket}/{pointer_key} was not "
             f"updated ({error}); the API keeps its previous history until a rerun"
         ) from error
+    return f"s3://{bucket}/{pointer_key}"
+
+
+def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, state: bytes, summary: dict[str, Any],
+           pointer_key: str, pointer: StatePointer) -> dict[str, str]:
+    """PUT ``forecasts.csv``, ``history_state.npz``, ``summary.json`` (the commit marker), then the state
+    pointer at ``pointer_key``; return their S3 URIs.
+
+    A rerun for the same partition overwrites its keys, so there is never a second copy. A failed
+    first PUT writes nothing; a failure after it raises CommitError saying what was replaced (the
+    bucket keeps old versions), and a failed pointer PUT says the run is committed but not pointed to.
+    """
+    objects = ((FORECASTS_FILE, csv_bytes, "text/csv"), (STATE_FILE, state, "application/octet-stream"),
+               summary_object(summary))
+    written = put_in_order(client, bucket, partition, objects)
     uris = dict(zip(("forecasts", "history_state", "summary"), written, strict=True))
-    return {**uris, "state_pointer": f"s3://{bucket}/{pointer_key}"}
+    return {**uris, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written[-1])}
+
+
+def commit_summary(client: Any, bucket: str, partition: str, summary: dict[str, Any], pointer_key: str,
+                   pointer: StatePointer) -> dict[str, str]:
+    """A sharded run's commit, once its parts and state are in place and verified: ``summary.json``, then
+    the state pointer; return their S3 URIs."""
+    [written] = put_in_order(client, bucket, partition, (summary_object(summary),))
+    return {"summary": written, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written)}
+
+
+def read_parts(client: Any, bucket: str, partition: str, parts: list[dict[str, Any]]) -> bytes:
+    """The parts a summary lists, each checked against its sha256, as one CSV (the first part's header only)."""
+    pieces = []
+    for number, part in enumerate(parts):
+        body = client.get_object(Bucket=bucket, Key=f"{partition}/{part['file']}")["Body"].read()
+        if sha256_hex(body) != part["sha256"]:
+            raise CommitError(f"{partition}/{part['file']} does not match its {SUMMARY_FILE}: a later run replaced it "
+                              "or died before its commit")
+        pieces.append(body if number == 0 else body[body.index(b"\n") + 1:])
+    return b"".join(pieces)
 
 
 def read_committed(client: Any, bucket: str, partition: str) -> tuple[dict[str, Any], bytes]:
-    """The committed (summary, forecasts.csv) of a partition; raises CommitError if they do not match."""
+    """The committed (summary, forecasts CSV) of a partition, one run's or a sharded run's parts joined;
+    raises CommitError if the CSV or a part does not match the summary."""
     summary = json.loads(client.get_object(Bucket=bucket, Key=f"{partition}/{SUMMARY_FILE}")["Body"].read())
+    if "parts" in summary:
+        return summary, read_parts(client, bucket, partition, summary["parts"])
     csv_bytes = client.get_object(Bucket=bucket, Key=f"{partition}/{FORECASTS_FILE}")["Body"].read()
     if sha256_hex(csv_bytes) != summary["forecasts_sha256"]:
         raise CommitError(f"{partition}/{FORECASTS_FILE} does not match its {SUMMARY_FILE}: a run died between PUTs")

@@ -5,7 +5,9 @@ Steps (each timed into the summary): resolve and load the model version; read ``
 history panel; assume the horizon's known-future covariates from it; forecast; check; commit to S3
 (:mod:`.output`): the forecasts, the history state they start from (which the API then forecasts
 from, :mod:`rossmann_core.serving.history_state`), the summary, and the state pointer. Nothing is
-written until the forecast is complete and checked.
+written until the forecast is complete and checked. The pieces (:func:`prepare_run` for the whole fleet,
+:func:`forecast_history` for any slice of it, :func:`run_summary`) are the same in the fanned-out night
+(:mod:`.fanout`), which runs them as separate Lambda steps.
 
 History: when the data's last day is at or after the model's origin, the panel is the data file's
 last ``n`` days, ``n`` being the length of the model's stored state (455 days), with
@@ -34,7 +36,7 @@ from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
-from rossmann_core.serving.history_state import STATE_FILE, pointer_key, published_state, state_bytes
+from rossmann_core.serving.history_state import STATE_FILE, StatePointer, pointer_key, published_state, state_bytes
 from rossmann_core.serving.settings import BatchSettings
 from rossmann_core.storage import s3_key, sha256_hex
 
@@ -146,6 +148,107 @@ def check_forecast(forecast: Forecast, n_stores: int, horizon: int) -> None:
         raise BatchError("forecast violates 0 <= lower <= sales <= upper")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a run computes once for the whole fleet before any store is forecast.
+
+    ``covariates`` is the horizon's assumed Open/Promo/holidays (n_stores, horizon), fitted on the whole
+    history (some patterns are chain-wide, so a shard cannot fit them on its own stores);
+    ``has_history`` (n_stores,) marks the stores with sales in the history (the ones forecast);
+    ``state`` is the history as ``history_state.npz`` bytes and ``pointer`` the state pointer naming it.
+    """
+
+    run_date: np.datetime64
+    version: ModelVersion
+    history: History
+    covariates: Panel
+    has_history: np.ndarray
+    partition: str
+    state: bytes
+    pointer: StatePointer
+    data: dict[str, Any]
+
+
+Lap = Callable[[str], None]
+"""Records the time since the previous lap under a stage name."""
+
+
+def stopwatch(timings: dict[str, float]) -> Lap:
+    """A lap function writing each stage's seconds into ``timings``."""
+    mark = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = round(now - mark[0], 3)
+        mark[0] = now
+
+    return lap
+
+
+def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, version: ModelVersion,
+                lap: Lap) -> Prepared:
+    """Read and parse the data, check the run date, assume the horizon's covariates, build the state."""
+    data_uri = f"s3://{s3_key(settings.data_bucket, settings.data_prefix)}"
+    keys = {name: s3_key(settings.data_prefix, name) for name in (HISTORY_FILE, STORE_FILE)}
+    raw = {name: read_object(client, settings.data_bucket, key) for name, key in keys.items()}
+    lap("read_data")
+    history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri)
+    lap("parse_data")
+    check_run_date(run_date, history.panel)
+    covariates = horizon_covariates(history.panel, settings.horizon_days)
+    lap("covariates")
+    partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
+    state = state_bytes(history.panel, history.stores)
+    pointer = published_state(run_date, f"{partition}/{STATE_FILE}", state, history.panel, version.version,
+                              history.not_in_model)
+    lap("history_state")
+    return Prepared(run_date, version, history, covariates, np.isfinite(history.panel.sales).any(axis=1), partition,
+                    state, pointer, {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}})
+
+
+def forecast_history(version: ModelVersion, history: Panel, stores: StoreTable, covariates: Panel,
+                     horizon: int) -> Forecast:
+    """Forecast, with the version's best model, every store of ``history`` that has sales in it, from its
+    last day over ``covariates``' days; checked (:func:`check_forecast`). ``stores`` and ``covariates``
+    hold the same stores in the same order as ``history`` (the whole fleet, or one shard of it)."""
+    has_history = np.isfinite(history.sales).any(axis=1)
+    forecast = forecast_panel(
+        replace(version, stores=stores), attach_covariates(history, covariates), origin=history.n_days - 1,
+        horizon=horizon, model=version.best_model, store_rows=np.flatnonzero(has_history),
+    )
+    check_forecast(forecast, int(has_history.sum()), horizon)
+    return forecast
+
+
+def run_summary(prepared: Prepared, horizon: int, run_id: str | None) -> dict[str, Any]:
+    """The summary fields every committed run carries, whether one function or shards forecast it."""
+    history, version = prepared.history, prepared.version
+    origin = history.panel.dates[-1]
+    n_stores = int(prepared.has_history.sum())
+    return {
+        "run_date": str(prepared.run_date),
+        "run_id": run_id or uuid.uuid4().hex,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": n_stores * horizon,
+        "stores": n_stores,
+        "stores_without_history": history.panel.store_ids[~prepared.has_history].tolist(),
+        "stores_not_in_model": history.not_in_model.tolist(),
+        "horizon_days": horizon,
+        "origin": str(origin),
+        "first_date": str(origin + DAY),
+        "last_date": str(origin + horizon * DAY),
+        "data_age_days": int((prepared.run_date - origin) / DAY),
+        "model_version": version.version,
+        "model": version.best_model,
+        "model_origin": str(version.history.dates[-1]),
+        "history_source": history.source,
+        "covariates": "assumed from the history (rossmann_core.covariates.assume)",
+        "data": prepared.data,
+        "history_state": {"file": STATE_FILE, "sha256": prepared.pointer.sha256, "bytes": prepared.pointer.bytes,
+                          "first_date": str(history.panel.start), "days": history.panel.n_days},
+    }
+
+
 def run_batch(
     run_date: np.datetime64, settings: BatchSettings, client: Any, load_model: Callable[[], ModelVersion],
     run_id: str | None = None,
@@ -153,67 +256,24 @@ def run_batch(
     """Forecast every store and commit the partition of ``run_date``; return the summary written."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
-
-    def lap(stage: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[stage] = round(now - since, 3)
-        return now
-
+    lap = stopwatch(timings)
     version = load_model()
-    mark = lap("load_model", started)
-    data_uri = f"s3://{s3_key(settings.data_bucket, settings.data_prefix)}"
-    keys = {name: s3_key(settings.data_prefix, name) for name in (HISTORY_FILE, STORE_FILE)}
-    raw = {name: read_object(client, settings.data_bucket, key) for name, key in keys.items()}
-    mark = lap("read_data", mark)
-    history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri)
-    mark = lap("parse_data", mark)
-    horizon = settings.horizon_days
-    check_run_date(run_date, history.panel)
-    panel = attach_covariates(history.panel, horizon_covariates(history.panel, horizon))
-    mark = lap("covariates", mark)
-    has_history = np.isfinite(history.panel.sales).any(axis=1)
-    model = version.best_model
-    forecast = forecast_panel(
-        replace(version, stores=history.stores), panel, origin=history.panel.n_days - 1, horizon=horizon,
-        model=model, store_rows=np.flatnonzero(has_history),
-    )
-    check_forecast(forecast, int(has_history.sum()), horizon)
-    mark = lap("forecast", mark)
+    lap("load_model")
+    prepared = prepare_run(run_date, settings, client, version, lap)
+    history = prepared.history
+    forecast = forecast_history(version, history.panel, history.stores, prepared.covariates, settings.horizon_days)
+    lap("forecast")
     csv_bytes = batch_output.forecasts_csv(forecast, version.version)
-    partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
-    state = state_bytes(history.panel, history.stores)
-    pointer = published_state(run_date, f"{partition}/{STATE_FILE}", state, history.panel, version.version,
-                              history.not_in_model)
-    mark = lap("format_output", mark)
-    origin = history.panel.dates[-1]
+    lap("format_output")
     summary = {
-        "run_date": str(run_date),
-        "run_id": run_id or uuid.uuid4().hex,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rows": len(forecast.store),
-        "stores": int(has_history.sum()),
-        "stores_without_history": history.panel.store_ids[~has_history].tolist(),
-        "stores_not_in_model": history.not_in_model.tolist(),
-        "horizon_days": horizon,
-        "origin": str(origin),
-        "first_date": str(origin + DAY),
-        "last_date": str(origin + horizon * DAY),
-        "data_age_days": int((run_date - origin) / DAY),
-        "model_version": version.version,
-        "model": model,
-        "model_origin": str(version.history.dates[-1]),
-        "history_source": history.source,
-        "covariates": "assumed from the history (rossmann_core.covariates.assume)",
-        "data": {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}},
+        **run_summary(prepared, settings.horizon_days, run_id),
         "forecasts_sha256": sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),
-        "history_state": {"file": STATE_FILE, "sha256": pointer.sha256, "bytes": pointer.bytes,
-                          "first_date": str(history.panel.start), "days": history.panel.n_days},
         "timings_seconds": timings,
     }
     summary["duration_seconds"] = round(time.perf_counter() - started, 3)
     summary["output"] = batch_output.commit(
-        client, settings.forecast_bucket, partition, csv_bytes, state, summary,
-        pointer_key(settings.forecast_prefix), pointer,
+        client, settings.forecast_bucket, prepared.partition, csv_bytes, prepared.state, summary,
+        pointer_key(settings.forecast_prefix), prepared.pointer,
     )
     return summary

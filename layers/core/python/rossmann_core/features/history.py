@@ -4,7 +4,7 @@ Everything here reads ``panel.sales[:, : origin + 1]`` and nothing later, so a f
 origin cannot see the days it forecasts. Sales enter as natural logs of open days with sales > 0.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -45,6 +45,15 @@ class OriginStats:
         NaN where the window holds no valid day. All arguments are int arrays of shape (n,).
         """
         return span_mean(self.cum_log, self.cum_count, store, first, last)
+
+    def take(self, rows: np.ndarray) -> "OriginStats":
+        """The statistics of store ``rows`` only, in that order (every per-store array indexed by ``rows``).
+
+        Each store's statistics depend on its own days alone, except that a store without a valid day in the
+        year to the origin falls back to the mean of all stores it was computed with: taking rows from the
+        statistics of all stores gives the figures of a panel of all stores, whatever subset is taken.
+        """
+        return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name != "origin"})
 
 
 def valid_log_sales(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ weekly and promo cycles are thus removed from the sequence (see the diagnostics 
 model predicts the deviation of each of the HORIZON_DAYS target days from its base.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ from rossmann_core.data.daily_csv import CHRISTMAS_HOLIDAY, EASTER_HOLIDAY
 from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel
 from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable, positions_of, require_same_stores
-from rossmann_core.features.history import origin_stats
+from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import calendar_features, event_distances
 
 NO_COMPETITOR_METRES = 100_000.0
@@ -88,15 +89,18 @@ class SequenceBuilder:
 
     ``panel.store_ids`` must equal ``stores.store_id``. ``embedding_store_ids`` (sorted) are the store
     ids in the order of the model's embedding rows (the training panel's stores; default this panel's),
-    so a panel holding only some stores still feeds each store its own embedding row.
+    so a panel holding only some stores still feeds each store its own embedding row. ``stats`` may hold the
+    panel's :func:`~rossmann_core.features.history.origin_stats` of some origins, computed once elsewhere.
     """
 
     def __init__(
-        self, panel: Panel, stores: StoreTable, lookback_weeks: int, embedding_store_ids: np.ndarray | None = None
+        self, panel: Panel, stores: StoreTable, lookback_weeks: int, embedding_store_ids: np.ndarray | None = None,
+        stats: Mapping[int, OriginStats] | None = None,
     ) -> None:
         require_same_stores(panel.store_ids, stores.store_id, "panel and store table")
         self.panel = panel
         self.stores = stores
+        self._stats: Mapping[int, OriginStats] = stats or {}
         self.lookback_days = 7 * lookback_weeks
         ids = panel.store_ids if embedding_store_ids is None else np.asarray(embedding_store_ids)
         position = positions_of(ids, panel.store_ids)
@@ -161,7 +165,7 @@ class SequenceBuilder:
         out = {"base": np.empty(weekdays.shape), **{key: np.empty(len(store)) for key in ("mean", "std", "holiday")}}
         for o in np.unique(origin):
             rows = np.flatnonzero(origin == o)
-            stats = origin_stats(self.panel, int(o))
+            stats = self._stats.get(int(o)) or origin_stats(self.panel, int(o))
             s = store[rows]
             out["base"][rows] = stats.dow_promo_mean[s[:, None], weekdays[rows], promo[rows].astype(np.int64)]
             out["mean"][rows], out["std"][rows] = stats.mean_365[s], stats.std_365[s]

@@ -5,6 +5,8 @@ calendar and the known-future covariates (Open, Promo, StateHoliday, SchoolHolid
 sales statistics come from :mod:`.history` and use only days up to the origin.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from rossmann_core.data.dates import (
@@ -176,15 +178,16 @@ def history_features(
 class FeatureBuilder:
     """Builds the feature matrix for any (store, day, origin) triples of one panel.
 
-    ``panel.store_ids`` must equal ``stores.store_id`` (same stores, same order).
+    ``panel.store_ids`` must equal ``stores.store_id`` (same stores, same order). ``stats`` may hold the
+    panel's :func:`~rossmann_core.features.history.origin_stats` of some origins, computed once elsewhere.
     """
 
-    def __init__(self, panel: Panel, stores: StoreTable) -> None:
+    def __init__(self, panel: Panel, stores: StoreTable, stats: Mapping[int, OriginStats] | None = None) -> None:
         require_same_stores(panel.store_ids, stores.store_id, "panel and store table")
         self.panel = panel
         self.stores = stores
         self._events = event_distances(panel)
-        self._stats: dict[int, OriginStats] = {}
+        self._stats: dict[int, OriginStats] = dict(stats or {})
 
     def stats_at(self, origin: int) -> OriginStats:
         """History statistics at a panel day index, computed once per origin."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from rossmann_core.data.panel import Panel
 from rossmann_core.errors import ForecastRequestError
+from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models import lstm_runtime
 from rossmann_core.models.forest_target import FOREST_TARGET
@@ -54,25 +55,30 @@ def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -
 
 
 def corrected_log_sales(
-    version: ModelVersion, model: str, panel: Panel, origin: int, horizon: int, store_rows: np.ndarray
+    version: ModelVersion, model: str, panel: Panel, origin: int, horizon: int, store_rows: np.ndarray,
+    stats: OriginStats | None = None,
 ) -> np.ndarray:
-    """Corrected log(sales) of the rows of :func:`horizon_rows` (store-major), shape (n,)."""
+    """Corrected log(sales) of the rows of :func:`horizon_rows` (store-major), shape (n,). ``stats``: the
+    panel's :func:`~rossmann_core.features.history.origin_stats` at ``origin`` (computed here if not given),
+    shared by every model of a blend."""
     entry = version.manifest.models[model]
+    stats = origin_stats(panel, origin) if stats is None else stats
     if isinstance(entry, BlendEntry):
         log_sales = sum(
-            weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows)
+            weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows, stats)
             for member, weight in entry.weights.items()
         )
     elif isinstance(entry, LstmEntry):
         if horizon > entry.horizon_days:
             raise ValueError(f"the LSTM forecasts at most {entry.horizon_days} days, asked for {horizon}")
         days = lstm_runtime.predict_log_sales(
-            version.sessions[model], entry.sequence, panel, version.stores, store_rows, origin
+            version.sessions[model], entry.sequence, panel, version.stores, store_rows, origin, stats
         )
         log_sales = days[:, :horizon].reshape(-1)
     else:
         rows = horizon_rows(panel, origin, horizon, store_rows)
-        log_sales = predict_log_sales(version, model, FeatureBuilder(panel, version.stores).build(*rows))
+        features = FeatureBuilder(panel, version.stores, {origin: stats}).build(*rows)
+        log_sales = predict_log_sales(version, model, features)
     return log_sales + np.log(entry.correction)
 
 
@@ -85,12 +91,13 @@ def interval_bounds(version: ModelVersion, model: str, lead_days: np.ndarray) ->
 
 def forecast_panel(
     version: ModelVersion, panel: Panel, origin: int, horizon: int, model: str = "rf",
-    store_rows: np.ndarray | None = None,
+    store_rows: np.ndarray | None = None, stats: OriginStats | None = None,
 ) -> Forecast:
     """Forecast days origin+1..origin+horizon of ``panel`` for ``store_rows`` (default all).
 
     ``panel`` must hold the version's stores in order, sales up to ``origin`` and covariates for
-    the horizon. Days with Open = 0 forecast 0; an unknown Open (-1) is forecast as open.
+    the horizon. Days with Open = 0 forecast 0; an unknown Open (-1) is forecast as open. ``stats``:
+    ``origin_stats(panel, origin)`` if the caller keeps it (it reads no day after the origin).
     """
     if model not in version.models:
         raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.version}: {version.models}")
@@ -98,7 +105,7 @@ def forecast_panel(
         store_rows = np.arange(len(panel.store_ids))
     store_rows = np.asarray(store_rows)
     store, day, _ = horizon_rows(panel, origin, horizon, store_rows)
-    sales = np.exp(corrected_log_sales(version, model, panel, origin, horizon, store_rows))
+    sales = np.exp(corrected_log_sales(version, model, panel, origin, horizon, store_rows, stats))
     lead_days = day - origin
     lower_log, upper_log = interval_bounds(version, model, lead_days)
     is_open = np.where(panel.open[store, day] == 0, 0, 1).astype(np.int8)

@@ -5,6 +5,7 @@ applies them, with numpy, so training and serving scale identically. The manifes
 parsed and checked against this code's channels by :mod:`rossmann_core.models.manifest`, at load.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -13,6 +14,7 @@ import numpy as np
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
+from rossmann_core.features.history import OriginStats
 from rossmann_core.features.sequences import (
     OUTPUT_NAME,
     PAST_CHANNELS,
@@ -98,9 +100,12 @@ class SequenceSpec:
     embedding_store_ids: tuple[int, ...]
     scaler: SequenceScaler
 
-    def builder(self, panel: Panel, stores: StoreTable) -> SequenceBuilder:
-        """Window builder for ``panel``: store rows map to embedding indices by store id."""
-        return SequenceBuilder(panel, stores, self.lookback_weeks, np.asarray(self.embedding_store_ids))
+    def builder(
+        self, panel: Panel, stores: StoreTable, stats: Mapping[int, OriginStats] | None = None
+    ) -> SequenceBuilder:
+        """Window builder for ``panel`` (``stats``: its origin statistics computed elsewhere, by origin): store rows
+        map to embedding indices by store id."""
+        return SequenceBuilder(panel, stores, self.lookback_weeks, np.asarray(self.embedding_store_ids), stats)
 
     def to_manifest(self) -> dict[str, Any]:
         """The LSTM entry's ``lookback_weeks``, ``embedding_store_ids`` and ``scaler`` keys."""
@@ -109,10 +114,14 @@ class SequenceSpec:
 
 
 def predict_log_sales(
-    session: Session, spec: SequenceSpec, panel: Panel, stores: StoreTable, store_rows: np.ndarray, origin: int
+    session: Session, spec: SequenceSpec, panel: Panel, stores: StoreTable, store_rows: np.ndarray, origin: int,
+    stats: OriginStats | None = None,
 ) -> np.ndarray:
-    """Uncorrected log sales of days origin+1..origin+HORIZON_DAYS, float64 (len(store_rows), HORIZON_DAYS)."""
-    inputs = spec.builder(panel, stores).build(store_rows, np.full(len(store_rows), origin))
+    """Uncorrected log sales of days origin+1..origin+HORIZON_DAYS, float64 (len(store_rows), HORIZON_DAYS);
+    ``stats``: the panel's origin statistics at ``origin`` if already computed."""
+    inputs = spec.builder(panel, stores, None if stats is None else {origin: stats}).build(
+        store_rows, np.full(len(store_rows), origin)
+    )
     scaler = spec.scaler
     output = session.run([OUTPUT_NAME], scaler.feed(inputs))[0]
     if output.shape != (len(store_rows), HORIZON_DAYS):

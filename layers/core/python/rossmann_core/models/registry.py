@@ -137,7 +137,7 @@ def _download(registry: str, version: str, folder: Path) -> None:
         download(name)
 
 
-def _fetch_and_load(registry: str, version: str, target: Path) -> ModelVersion:
+def _fetch_and_load(registry: str, version: str, target: Path, threads: int | None = None) -> ModelVersion:
     """Download ``version`` into a staging folder beside ``target``, verify it by loading it, then rename it
     to ``target``: the cache only ever holds verified copies."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +146,7 @@ def _fetch_and_load(registry: str, version: str, target: Path) -> ModelVersion:
         staging = staging_root / version  # named like the version, so load errors name it, not the staging path
         staging.mkdir()
         _download(registry, version, staging)
-        loaded = load_version(staging)
+        loaded = load_version(staging, threads)
         try:
             staging.rename(target)
         except OSError:  # another process cached it meanwhile; what is loaded is verified either way
@@ -156,8 +156,9 @@ def _fetch_and_load(registry: str, version: str, target: Path) -> ModelVersion:
         shutil.rmtree(staging_root, ignore_errors=True)
 
 
-def load_from_registry(registry: str, version: str | None, cache_dir: Path) -> ModelVersion:
-    """Resolve ``version`` (default: latest), fetch it into ``cache_dir`` (S3) and load it verified.
+def load_from_registry(registry: str, version: str | None, cache_dir: Path, threads: int | None = None) -> ModelVersion:
+    """Resolve ``version`` (default: latest), fetch it into ``cache_dir`` (S3) and load it verified, its ONNX
+    sessions with ``threads`` intra-op threads (default onnxruntime's: one per core).
 
     A cached copy that fails a check (a file missing, altered or truncated) is removed and the version
     fetched again from S3 once; the error stands only if the fresh copy fails too.
@@ -167,13 +168,13 @@ def load_from_registry(registry: str, version: str | None, cache_dir: Path) -> M
     if not is_s3_uri(registry):
         if not Path(registry, chosen, MANIFEST_FILE).is_file():
             raise RegistryError(f"{object_name(registry, chosen)} has no {MANIFEST_FILE}")
-        return load_version(Path(registry, chosen))
+        return load_version(Path(registry, chosen), threads)
     target = cache_dir / sha256_hex(registry.encode())[:16] / chosen  # two registries may hold one version name
     if target.is_dir():
         try:
-            return load_version(target)
+            return load_version(target, threads)
         except (ModelError, OSError) as error:
             log.warning("cached copy of version %s failed its checks, fetching it again: %s", chosen, error,
                         extra={"event": "cache_evicted", "model_version": chosen})
             shutil.rmtree(target, ignore_errors=True)
-    return _fetch_and_load(registry, chosen, target)
+    return _fetch_and_load(registry, chosen, target, threads)

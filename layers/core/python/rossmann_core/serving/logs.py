@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 METRICS_NAMESPACE = "RossmannForecast"
 
 _loggers: dict[str, Logger] = {}
+_metrics: dict[str, Metrics] = {}
 
 
 def logger(service: str) -> Logger:
@@ -39,8 +40,11 @@ def logger(service: str) -> Logger:
 
 
 def metrics(service: str) -> Metrics:
-    """The EMF metrics of ``service`` in METRICS_NAMESPACE (Powertools shares one metric set per namespace)."""
-    return Metrics(namespace=METRICS_NAMESPACE, service=service)
+    """The EMF metrics of ``service`` in METRICS_NAMESPACE (Powertools shares one metric set per namespace; one
+    instance per service and process, as building one costs more than the metric it records)."""
+    if service not in _metrics:
+        _metrics[service] = Metrics(namespace=METRICS_NAMESPACE, service=service)
+    return _metrics[service]
 
 
 def tracer(service: str) -> Tracer:

@@ -63,7 +63,7 @@ class ModelCache(Generic[Prepared]):
             key = (settings.registry, settings.version or latest_version(settings.registry))
             if key != self._key or self._value is None:
                 started = time.perf_counter()
-                version = load_from_registry(settings.registry, key[1], settings.cache_dir)
+                version = load_from_registry(settings.registry, key[1], settings.cache_dir, settings.onnx_threads)
                 self._value, self._key = self._prepare(version), key
                 log.info(
                     "model version %s loaded from %s", key[1], key[0],

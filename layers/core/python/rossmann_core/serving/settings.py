@@ -27,6 +27,8 @@ DATA_PREFIX_ENV = "DATA_PREFIX"
 FORECAST_BUCKET_ENV = "FORECAST_BUCKET"
 """Batch: the bucket the nightly forecasts and history state are committed to. API (optional): where it
 reads the newest published history state; without it the model version's own state serves."""
+SHARD_STORES_ENV = "SHARD_STORES"
+"""Sharded batch (plan step): stores per shard (default DEFAULT_SHARD_STORES)."""
 FORECAST_PREFIX_ENV = "FORECAST_PREFIX"
 """Both: key prefix of the forecast partitions and the state pointer (default ``forecasts``)."""
 STATE_REFRESH_SECONDS_ENV = "STATE_REFRESH_SECONDS"
@@ -39,16 +41,25 @@ WEB_CLIENT_ID_ENV = "WEB_CLIENT_ID"
 DEFAULT_MODEL_CACHE_DIR = Path("/tmp/models")
 DEFAULT_FORECAST_PREFIX = "forecasts"
 DEFAULT_STATE_REFRESH_SECONDS = 300.0
+SERVING_ONNX_THREADS = 1
+"""Intra-op threads of each ONNX session both handlers serve with. One: a Lambda of 2048 MB has ~1.2 vCPU and
+uvicorn runs one worker per core, so more threads only spin against each other (docs/benchmarks.md, "Load");
+with one thread the forest sums its trees in the same order for any batch, so a store's forecast is the
+same bit for bit alone or among all stores (with two, onnxruntime splits a large batch's trees)."""
+DEFAULT_SHARD_STORES = 1_500
+"""Stores per shard of a fanned-out night: at 4x the fleet (4,460 stores) three shards (docs/scaling.md)."""
+MAX_SHARD_STORES = 100_000
 
 
 @dataclass(frozen=True)
 class ModelSettings:
     """Where the served model comes from: ``registry`` (folder or s3:// URI), optional pinned ``version``,
-    and the local ``cache_dir`` for versions fetched from S3."""
+    and the local ``cache_dir`` for versions fetched from S3; ``onnx_threads`` per ONNX session."""
 
     registry: str
     version: str | None
     cache_dir: Path
+    onnx_threads: int = SERVING_ONNX_THREADS
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,7 @@ class BatchSettings:
     data_prefix: str = ""
     forecast_prefix: str = DEFAULT_FORECAST_PREFIX
     horizon_days: int = HORIZON_DAYS
+    shard_stores: int = DEFAULT_SHARD_STORES
 
 
 @dataclass(frozen=True)
@@ -106,7 +118,17 @@ def batch_settings(environ: Mapping[str, str] | None = None) -> BatchSettings:
         forecast_bucket=_required(environ, FORECAST_BUCKET_ENV, "the bucket the forecasts are written to"),
         data_prefix=environ.get(DATA_PREFIX_ENV, "").strip("/"),
         forecast_prefix=environ.get(FORECAST_PREFIX_ENV, DEFAULT_FORECAST_PREFIX).strip("/"),
+        shard_stores=_shard_stores(environ.get(SHARD_STORES_ENV, "").strip()),
     )
+
+
+def _shard_stores(text: str) -> int:
+    """SHARD_STORES as a whole number of stores in 1..MAX_SHARD_STORES (default when empty)."""
+    if not text:
+        return DEFAULT_SHARD_STORES
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SHARD_STORES:
+        raise SettingsError(f"{SHARD_STORES_ENV}={text!r} is not a number of stores in 1..{MAX_SHARD_STORES}")
+    return int(text)
 
 
 def state_settings(environ: Mapping[str, str] | None = None) -> StateSettings | None:
