@@ -55,10 +55,13 @@ def batch_context(aws_request_id: str = "test-request") -> LambdaContext:
 
 
 @contextlib.contextmanager
-def s3_stack(buckets: dict[str, str], version_dir: Path, env: dict[str, str] | None = None) -> Iterator[Any]:
+def s3_stack(
+    buckets: dict[str, str], version_dir: Path, env: dict[str, str] | None = None, data_files: tuple[Path, ...] = ()
+) -> Iterator[Any]:
     """A moto S3 server of a test module's own on 127.0.0.1, boto3 pointed at it (plus ``env``), the
-    ``buckets`` created and ``version_dir`` published under ``models/`` of ``buckets["models"]`` with its
-    latest.json; yields the client and stops the server after."""
+    ``buckets`` created, ``version_dir`` published under ``models/`` of ``buckets["models"]`` with its
+    latest.json and ``data_files`` uploaded by name to ``buckets["data"]``; yields the client and stops the
+    server after."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -75,6 +78,8 @@ def s3_stack(buckets: dict[str, str], version_dir: Path, env: dict[str, str] | N
             client.upload_file(str(path), buckets["models"], f"models/{version_dir.name}/{path.name}")
         client.put_object(Bucket=buckets["models"], Key="models/latest.json",
                           Body=json.dumps({"version": version_dir.name}).encode())
+        for path in data_files:
+            client.upload_file(str(path), buckets["data"], path.name)
         yield client
     finally:
         patch.undo()

@@ -27,6 +27,11 @@ class SyntheticData:
     end: np.datetime64
     n_stores: int
 
+    @property
+    def files(self) -> tuple[Path, Path]:
+        """train.csv and store.csv, the data bucket's objects."""
+        return self.directory / "train.csv", self.directory / "store.csv"
+
 
 def _holidays(dates: np.ndarray) -> np.ndarray:
     """StateHoliday letters per date: New Year, 1 May, Christmas (c) and Easter (b) 2013-2015."""

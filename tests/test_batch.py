@@ -36,9 +36,7 @@ def version_dir(tiny_forest: TinyForest) -> Path:
 @pytest.fixture(scope="module")
 def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
     batch_handler.reset()
-    with s3_stack(BUCKETS, version_dir) as client:
-        for name in ("train.csv", "store.csv"):
-            client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
+    with s3_stack(BUCKETS, version_dir, data_files=synthetic.files) as client:
         yield client
     batch_handler.reset()
 

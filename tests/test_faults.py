@@ -34,9 +34,7 @@ def version_dir(tiny_forest: TinyForest) -> Path:
 @pytest.fixture(scope="module")
 def s3(version_dir: Path, synthetic: SyntheticData) -> Iterator[Any]:
     """A moto server of this module's own holding a published model and the data."""
-    with s3_stack(BUCKETS, version_dir, {"AWS_MAX_ATTEMPTS": "1"}) as client:
-        for name in ("train.csv", "store.csv"):
-            client.upload_file(str(synthetic.directory / name), BUCKETS["data"], name)
+    with s3_stack(BUCKETS, version_dir, {"AWS_MAX_ATTEMPTS": "1"}, synthetic.files) as client:
         yield client
 
 

@@ -36,8 +36,7 @@ def s3(tiny_forest: TinyForest, synthetic: SyntheticData, tmp_path_factory: pyte
                 "MODEL_REGISTRY": f"s3://{BUCKETS['models']}/models",
                 "MODEL_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     batch_handler.reset()
-    with s3_stack(BUCKETS, version_dir, settings) as client:
-        client.upload_file(str(synthetic.directory / "store.csv"), BUCKETS["data"], "store.csv")
+    with s3_stack(BUCKETS, version_dir, settings, (synthetic.directory / "store.csv",)) as client:
         yield client
     batch_handler.reset()
 
