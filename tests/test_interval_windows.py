@@ -10,16 +10,21 @@ from rossmann_core.features.tabular import FeatureBuilder
 from training.calibration import EarlierResiduals, calibrate
 from training.data import Dataset
 from training.rf.interval_windows import earlier_window_residuals
+from training.rf.rows import training_rows
 from training.train import history_until
 
 SETTINGS = replace(TINY_FOREST, interval_windows=3, interval_trees=2)
 
 
-def residuals_of(dataset: Dataset, history_sales_scale: float) -> tuple[np.ndarray, np.ndarray]:
+def residuals_of(dataset: Dataset, scale: float, windows_back: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Earlier-window residuals with the sales of one 42-day window multiplied by ``scale``: the calibration
+    window (``windows_back`` 0) or the ``windows_back``-th window before it."""
     history = history_until(dataset, None)
-    cut = history.n_days - HORIZON_DAYS
-    history.sales[:, cut:] *= history_sales_scale
-    return earlier_window_residuals(history, FeatureBuilder(history, dataset.stores), SETTINGS)
+    first = history.n_days - HORIZON_DAYS * (windows_back + 1)
+    history.sales[:, first : first + HORIZON_DAYS] *= scale
+    builder = FeatureBuilder(history, dataset.stores)
+    train_idx = training_rows(history, history.n_days - 1 - HORIZON_DAYS)
+    return earlier_window_residuals(history, builder, SETTINGS, train_idx, builder.build(*train_idx))
 
 
 def test_earlier_windows_see_nothing_of_the_calibration_window(synthetic_dataset: Dataset) -> None:
@@ -33,6 +38,19 @@ def test_earlier_windows_see_nothing_of_the_calibration_window(synthetic_dataset
     # AND they hold leads 1..42 of two windows, all finite
     assert leads.min() >= 1 and leads.max() == HORIZON_DAYS
     assert np.isfinite(residuals).all() and len(residuals) > 2 * HORIZON_DAYS
+
+
+def test_an_earlier_window_is_forecast_without_its_own_days(synthetic_dataset: Dataset) -> None:
+    # GIVEN the earlier-window residuals
+    residuals, _ = residuals_of(synthetic_dataset, 1.0)
+    # WHEN every sale of the first window before the calibration window is doubled
+    changed, _ = residuals_of(synthetic_dataset, 2.0, windows_back=1)
+    # THEN that window's residuals grow by exactly log 2 (its forecast is unchanged: its forest trained on earlier
+    # rows only) and the window before it is untouched
+    shift = changed - residuals
+    moved = ~np.isclose(shift, 0.0, atol=1e-5)
+    np.testing.assert_allclose(shift[moved], np.log(2.0), atol=1e-5)  # sales are float32
+    assert 0 < moved.sum() < len(shift)
 
 
 def test_pooled_residuals_set_the_interval(synthetic_dataset: Dataset) -> None:

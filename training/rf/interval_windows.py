@@ -18,17 +18,20 @@ from rossmann_core.features.tabular import FeatureBuilder
 from ..config import MIN_HISTORY_DAYS, ForestSettings
 from ..windows import origin_rows
 from .fit import fit_forest, predict_log_sales
-from .rows import training_rows, within_budget
 
 log = logging.getLogger(__name__)
 
 
 def earlier_window_residuals(
-    history: Panel, builder: FeatureBuilder, settings: ForestSettings
+    history: Panel, builder: FeatureBuilder, settings: ForestSettings,
+    train_idx: tuple[np.ndarray, ...], train_x: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(log actual - log forecast, lead days) of shape (n,) over the ``interval_windows - 1`` earlier windows.
 
-    Windows without enough history before their origin are skipped; empty arrays if none is left.
+    ``train_idx`` / ``train_x`` are the cutoff forest's training rows (:func:`.rows.training_rows`, origins
+    every 42 days) and their features: a window's forest fits those whose origin lies before the window's,
+    i.e. exactly the rows training_rows gives up to that origin. Windows without enough history before their
+    origin are skipped; empty arrays if none is left.
     """
     small = replace(settings, n_estimators=settings.interval_trees)
     last = history.n_days - 1
@@ -37,9 +40,9 @@ def earlier_window_residuals(
         origin = last - HORIZON_DAYS * (j + 1)
         if origin - HORIZON_DAYS < MIN_HISTORY_DAYS:
             break
-        train_idx = within_budget(training_rows(history, origin), settings.max_train_rows, settings.random_state)
+        before = train_idx[2] < origin
         window_idx = origin_rows(history, origin, HORIZON_DAYS)
-        pipeline = fit_forest(builder.build(*train_idx), history.sales[train_idx[:2]], small)
+        pipeline = fit_forest(train_x[before], history.sales[train_idx[0][before], train_idx[1][before]], small)
         log_pred = predict_log_sales(pipeline, builder.build(*window_idx))
         residuals.append(np.log(history.sales[window_idx[:2]]) - log_pred)
         leads.append(window_idx[1] - window_idx[2])

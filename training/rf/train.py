@@ -59,7 +59,7 @@ def train_forest(
     pipeline = fit_forest(train_x, train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, calib_x)
-    residuals, leads = earlier_window_residuals(history, builder, settings)
+    residuals, leads = earlier_window_residuals(history, builder, settings, train_idx, train_x)
     earlier = EarlierResiduals(residuals - np.log(rmspe_correction(calib_y, np.exp(calib_log))), leads)
     calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2], earlier)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
