@@ -1,4 +1,4 @@
-"""The forecast API serving the production kind of version: RF + LSTM + their blend ``ensemble``.
+"""The forecast API serving the production kind of version: RF + HGB + LSTM + their blend ``ensemble``.
 
 The session's tiny ensemble (conftest.py ``ensemble_version_dir``, origin 2014-12-20, 8 stores) is
 served through FastAPI's TestClient; its forecasts run through onnxruntime.
@@ -18,7 +18,7 @@ from conftest import ENSEMBLE_CUTOFF
 from functions.api.app import app
 
 ORIGIN = str(ENSEMBLE_CUTOFF)
-MEMBERS = ("rf", "lstm")
+MEMBERS = ("rf", "hgb", "lstm")
 EUROS = ("sales", "lower", "upper")
 CENT = 0.0101
 """Euros of the same day may differ by one rounding cent when another set of stores is forecast:
@@ -73,7 +73,7 @@ def test_health_lists_the_blend_and_its_members_and_defaults_to_the_best(
 ) -> None:
     body = client.get("/health").json()
     assert (body["model_version"], body["origin"]) == (ensemble_version_dir.name, ORIGIN)
-    assert sorted(body["models"]) == ["ensemble", "lstm", "rf"]
+    assert sorted(body["models"]) == ["ensemble", "hgb", "lstm", "rf"]
     assert body["default_model"] == best_model(manifest)
 
 
@@ -115,7 +115,7 @@ def test_one_store_is_forecast_as_in_a_request_for_all(client: TestClient, model
     assert_same_stores(alone.json()["stores"], [together])
 
 
-@pytest.mark.parametrize("model", ["ensemble", "rf", "lstm"])
+@pytest.mark.parametrize("model", ["ensemble", "rf", "hgb", "lstm"])
 def test_every_store_alone_is_its_entry_of_the_answer_for_all_to_the_bit(client: TestClient, model: str) -> None:
     # GIVEN every store forecast in one request (one ONNX thread per session: serving.settings.SERVING_ONNX_THREADS)
     together = forecast(client, stores="all", model=model)["stores"]

@@ -29,7 +29,7 @@ CUTOFF = np.datetime64("2014-12-20")
 HORIZON = 42
 TWO_EPOCH_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, head_units=8, epochs=2,
                          batch_size=256)
-MODELS = ("ensemble", "rf", "lstm")
+MODELS = ("ensemble", "rf", "hgb", "lstm")
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_one_window_writes_run_backtest_s_result(
          r"backtest window 3 of 3 \(cutoff 2013-06-09\): too little history before it; the data start on "
          r"2013-01-01 and training rf needs a cutoff on or after 2013-07-16"),
         ("2013-08-19", 2, "ensemble", DEFAULT_LSTM,
-         r"window 2 of 2 \(cutoff 2013-07-08\): too little history .* training rf \+ lstm needs a cutoff on or "
+         r"window 2 of 2 \(cutoff 2013-07-08\): too little history .* training rf \+ hgb \+ lstm needs a cutoff on or "
          r"after 2013-07-16"),
         ("2013-05-19", 1, "lstm", TWO_EPOCH_LSTM,
          r"window 1 of 1 \(cutoff 2013-05-19\): too little history .* training lstm needs a cutoff on or "

@@ -1,6 +1,6 @@
 """A tiny LSTM trained end to end on generated data: Keras -> ONNX -> manifest -> serving forecasts.
 
-The session's one ensemble backtest (RF + LSTM in one version, 1 epoch; ``ensemble_backtest`` in
+The session's one ensemble backtest (RF + HGB + LSTM in one version, 1 epoch; ``ensemble_backtest`` in
 conftest.py) backs every test of the module.
 """
 
@@ -18,6 +18,7 @@ from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.manifest import BlendEntry, LstmEntry
 from rossmann_core.models.version import ModelVersion, load_version
 from rossmann_core.serving.servable import take_stores
+from training.config import BLEND_WEIGHTS
 from training.data import Dataset
 
 
@@ -40,9 +41,9 @@ def serving_panel(version: ModelVersion, dataset: Dataset):
     return attach_covariates(version.history, future)
 
 
-def test_one_version_holds_rf_lstm_and_their_blend(version_dir: Path, version: ModelVersion) -> None:
+def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, version: ModelVersion) -> None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == ["lstm.onnx", "rf.onnx", "store_state.npz"]
+    assert sorted(manifest["files"]) == ["hgb.onnx", "lstm.onnx", "rf.onnx", "store_state.npz"]
     lstm = manifest["models"]["lstm"]
     assert lstm["lookback_weeks"] == TINY_LSTM.lookback_weeks and lstm["input_names"] == list(INPUT_NAMES)
     assert lstm["inputs"]["past"] == {"shape": [None, TINY_LSTM.lookback_weeks, 42], "dtype": "float32"}
@@ -55,11 +56,13 @@ def test_one_version_holds_rf_lstm_and_their_blend(version_dir: Path, version: M
     assert lstm["metrics"]["calibration_rmspe"] > 0 and len(lstm["interval"]["lower_log"]) == 6
     blend = manifest["models"]["ensemble"]
     assert blend["kind"] == "blend" and "file" not in blend
+    assert blend["weights"] == {name: w for name, w in BLEND_WEIGHTS.items() if w > 0}, "fixed, not fitted here"
     assert sum(blend["weights"].values()) == pytest.approx(1.0)
-    assert blend["metrics"]["calibration_rmspe"] <= min(
-        manifest["models"][name]["metrics"]["calibration_rmspe"] for name in ("rf", "lstm")
-    ) + 1e-9, "weight 0 or 1 is on the grid, so the blend is never worse on the calibration rows"
-    assert sorted(version.sessions) == ["lstm", "rf"] and sorted(version.models) == ["ensemble", "lstm", "rf"]
+    hgb = manifest["models"]["hgb"]
+    assert hgb["onnx_parity_max_abs_diff"] < 1e-4, "onnxruntime must match scikit-learn's boosting"
+    assert hgb["settings"]["max_iter"] > 0 and len(hgb["interval"]["lower_log"]) == 6
+    assert sorted(version.sessions) == ["hgb", "lstm", "rf"]
+    assert sorted(version.models) == ["ensemble", "hgb", "lstm", "rf"]
     # AND the typed manifest reads every entry and gives back the JSON written
     typed = version.manifest.models
     assert isinstance(typed["lstm"], LstmEntry) and isinstance(typed["ensemble"], BlendEntry)
@@ -108,6 +111,6 @@ def test_a_store_subset_keeps_each_store_s_embedding(version: ModelVersion, synt
 def test_backtest_of_the_ensemble_reports_its_members(ensemble_backtest: EnsembleBacktest) -> None:
     result = ensemble_backtest.result
     assert result["model"] == "ensemble" and result["rows"] == 8 * 33, "8 stores x 42 days less 9 closed days"
-    assert set(result["members"]) == {"rf", "lstm"}
+    assert set(result["members"]) == {"rf", "hgb", "lstm"}
     for scores in (result, *result["members"].values()):
         assert 0 < scores["rmspe"] < 0.5 and 0 < scores["coverage_90"] <= 1

@@ -22,15 +22,23 @@ from rossmann_core.features.tabular import BASELINE_INDEX, FeatureBuilder
 from rossmann_core.models.forecast import Forecast, forecast_panel, horizon_rows
 from rossmann_core.models.version import ModelVersion, load_version
 
-from .config import DEFAULT_FOREST, DEFAULT_LSTM, MIN_HISTORY_DAYS, ForestSettings, LstmSettings
+from .config import (
+    DEFAULT_BOOSTING,
+    DEFAULT_FOREST,
+    DEFAULT_LSTM,
+    MIN_HISTORY_DAYS,
+    MODELS,
+    ForestSettings,
+    LstmSettings,
+)
 from .data import Dataset
 from .metrics import coverage, rmspe
 from .train import train_model
 
 log = logging.getLogger(__name__)
 
-TRAINED_FOR = {"rf": ("rf",), "lstm": ("lstm",), "ensemble": ("rf", "lstm")}
-"""The models a backtest of each model trains."""
+TRAINED_FOR = {"rf": ("rf",), "hgb": ("hgb",), "lstm": ("lstm",), "ensemble": MODELS}
+"""The models a backtest of each model trains (the ensemble's: every model, so that each is scored as a member)."""
 
 
 def run_backtest(
@@ -39,7 +47,7 @@ def run_backtest(
 ) -> dict[str, Any]:
     """Train on days <= cutoff, forecast cutoff+1..cutoff+horizon, return the scores.
 
-    The ensemble's result also holds ``members``: the same scores of the RF and the LSTM it blends.
+    The ensemble's result also holds ``members``: the same scores of every model (MODELS).
     The version is written to ``artifacts_dir/backtests/models/``.
     """
     (cutoff,) = window_cutoffs(dataset, cutoff, horizon, model, 1, HORIZON_DAYS, lstm_settings)
@@ -65,7 +73,7 @@ def run_rolling_backtest(
     - ``model``, ``horizon``, ``step_days``, and ``settings`` (:func:`backtest_settings`);
     - ``windows``: per window, run_backtest's result plus ``first_day`` and ``last_day`` (the first and
       last forecast day) and ``width_90`` (:func:`interval_width`), also added to each of ``members``;
-    - ``summary``: per model scored (``model``, and ``rf`` and ``lstm`` for the ensemble), over the
+    - ``summary``: per model scored (``model``, and each of MODELS for the ensemble), over the
       windows, each window weighing the same: ``mean_rmspe``, ``worst_rmspe`` (the highest) and
       ``worst_cutoff`` (its window's cutoff), ``mean_coverage_90``, ``min_coverage_90``,
       ``max_coverage_90`` (of the 90 % interval) and ``mean_width_90``.
@@ -129,7 +137,7 @@ def min_cutoff_day(models: Sequence[str], lstm_settings: LstmSettings) -> int:
     (HORIZON_DAYS each); before the first training origin the RF needs MIN_HISTORY_DAYS
     (training/windows.py) and the LSTM a full lookback, the origin included (training/lstm/windows.py).
     """
-    before_origin = {"rf": MIN_HISTORY_DAYS, "lstm": 7 * lstm_settings.lookback_weeks - 1}
+    before_origin = {"rf": MIN_HISTORY_DAYS, "hgb": MIN_HISTORY_DAYS, "lstm": 7 * lstm_settings.lookback_weeks - 1}
     return 2 * HORIZON_DAYS + max(before_origin[name] for name in models)
 
 
@@ -231,6 +239,8 @@ def backtest_settings(
     used: dict[str, Any] = {}
     if "rf" in models:
         used["forest"] = asdict(settings)
+    if "hgb" in models:
+        used["boosting"] = asdict(DEFAULT_BOOSTING)
     if "lstm" in models:
         used["lstm"] = asdict(lstm_settings)
         used["lstm_epochs_override"] = lstm_epochs

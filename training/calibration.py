@@ -1,10 +1,12 @@
 """Calibration on the 42 days before the cutoff: RMSPE correction, conformal interval, metrics; the blend.
 
 Every model of a version is calibrated on the same scored rows (store, day) of C-41..C, forecast from
-origin C-42, so their calibration figures and the ensemble weight are comparable. Interval quantiles
+origin C-42, so their calibration figures are comparable; the blend's weights are fixed (chosen on several
+backtest windows), its own correction and interval are fitted here. Interval quantiles
 also pool the forest's residuals on earlier windows (:class:`EarlierResiduals`).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,10 +22,6 @@ class EarlierResiduals:
 
     log_residuals: np.ndarray
     lead_days: np.ndarray
-
-
-BLEND_STEP = 0.05
-"""Grid step of the RF weight in the blend."""
 
 
 def calibrate(
@@ -50,26 +48,18 @@ def calibrate(
     }
 
 
-def blend_log(log_preds: dict[str, np.ndarray], corrections: dict[str, float], weights: dict[str, float]) -> np.ndarray:
+def blend_log(
+    log_preds: dict[str, np.ndarray], corrections: dict[str, float], weights: Mapping[str, float]
+) -> np.ndarray:
     """Weighted mean of the members' corrected log forecasts (the blend before its own correction)."""
     return sum(weights[name] * (log_preds[name] + np.log(corrections[name])) for name in weights)
 
 
 def fit_blend(
     actual: np.ndarray, log_preds: dict[str, np.ndarray], corrections: dict[str, float], lead_days: np.ndarray,
-    earlier: EarlierResiduals | None = None,
+    weights: Mapping[str, float], earlier: EarlierResiduals | None = None,
 ) -> dict:
-    """Manifest entry of the RF/LSTM blend in log space, its weight chosen on the calibration rows."""
-    best: tuple[float, dict[str, float]] | None = None
-    scores = {}
-    for w in np.round(np.arange(0.0, 1.0 + BLEND_STEP / 2, BLEND_STEP), 4):
-        weights = {"rf": float(w), "lstm": round(1.0 - float(w), 4)}
-        blended = np.exp(blend_log(log_preds, corrections, weights))
-        score = rmspe(actual, blended * rmspe_correction(actual, blended))
-        scores[f"{w:.2f}"] = score
-        if best is None or score < best[0]:
-            best = (score, weights)
-    weights = best[1]
+    """Manifest entry of the blend in log space with fixed ``weights`` (``training.config.BLEND_WEIGHTS``, chosen
+    on several backtest windows); its own correction and interval are fitted on the calibration rows."""
     entry = calibrate(actual, blend_log(log_preds, corrections, weights), lead_days, earlier)
-    return {"kind": "blend", "space": "log", "members": list(weights), "weights": weights,
-            "calibration_rmspe_by_rf_weight": scores, **entry}
+    return {"kind": "blend", "space": "log", "members": list(weights), "weights": dict(weights), **entry}

@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "ROSSMANN_DATA_DIR"
@@ -42,6 +43,29 @@ class ForestSettings:
 
 
 DEFAULT_FOREST = ForestSettings()
+
+
+@dataclass(frozen=True)
+class BoostingSettings:
+    """Histogram gradient boosting, the second tree member: same rows, features and target as the forest
+    (see docs/benchmarks.md, "Gradient-boosted member"). No early stopping: every window fits the same trees."""
+
+    max_iter: int = 800
+    learning_rate: float = 0.05
+    max_leaf_nodes: int = 127
+    min_samples_leaf: int = 40
+    l2_regularization: float = 1.0
+    random_state: int = 0
+
+
+DEFAULT_BOOSTING = BoostingSettings()
+
+MODELS = ("rf", "hgb", "lstm")
+"""Trainable models; with every member of BLEND_WEIGHTS (weight > 0), a version also holds their blend as
+``ensemble``."""
+BLEND_WEIGHTS = MappingProxyType({"rf": 0.4, "hgb": 0.55, "lstm": 0.05})
+"""The ensemble: weights of the members' corrected log forecasts, chosen on the four rolling backtest windows
+(docs/benchmarks.md, "Gradient-boosted member"), not on one calibration window; a member of weight 0 is left out."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Timeline for cutoff C: training rows are days ..C-42 (RF origins every 42 days, LSTM windows every
 few days), calibration rows are C-41..C forecast from origin C-42 (RMSPE correction, interval
-quantiles, ONNX parity, the ensemble weight; for the RF also permutation importance), and the
+quantiles, ONNX parity, the ensemble's correction; for the RF also permutation importance), and the
 exported state lets serving forecast C+1..C+42 from origin C. The interval quantiles pool the
 calibration residuals with the forest's residuals on the windows before (C-83..C-42, C-125..C-84;
 :mod:`training.rf.interval_windows`): one window's level error is not the next one's.
@@ -25,16 +25,25 @@ from rossmann_core.models.version import STATE_FILE
 from rossmann_core.serving.history_state import state_bytes
 
 from .calibration import calibrate, fit_blend
-from .config import DEFAULT_FOREST, DEFAULT_LSTM, STATE_HISTORY_DAYS, ForestSettings, LstmSettings
+from .config import (
+    BLEND_WEIGHTS,
+    DEFAULT_BOOSTING,
+    DEFAULT_FOREST,
+    DEFAULT_LSTM,
+    MODELS,
+    STATE_HISTORY_DAYS,
+    BoostingSettings,
+    ForestSettings,
+    LstmSettings,
+)
 from .data import Dataset
 from .export import git_commit, new_version_name, write_version
+from .hgb.train import HGB_FILE, train_boosting
+from .rf.rows import cutoff_training_rows
 from .rf.train import RF_FILE, train_forest
 from .windows import origin_rows
 
 log = logging.getLogger(__name__)
-
-MODELS = ("rf", "lstm")
-"""Trainable models; with both, the version also holds their blend as ``ensemble``."""
 
 
 def history_until(dataset: Dataset, cutoff: np.datetime64 | None) -> Panel:
@@ -47,7 +56,7 @@ def history_until(dataset: Dataset, cutoff: np.datetime64 | None) -> Panel:
 def train_model(
     dataset: Dataset, out_dir: Path, cutoff: np.datetime64 | None = None,
     settings: ForestSettings = DEFAULT_FOREST, models: Sequence[str] = ("rf",),
-    lstm_settings: LstmSettings = DEFAULT_LSTM,
+    lstm_settings: LstmSettings = DEFAULT_LSTM, boosting: BoostingSettings = DEFAULT_BOOSTING,
 ) -> Path:
     """Train, calibrate and export a model version from data up to ``cutoff``; return its folder.
 
@@ -70,11 +79,19 @@ def train_model(
     first_train_day = dates[0]
     rows: dict[str, int] = {"calibration": len(calib_y)}
     earlier = None
+    train_idx = None
 
     if "rf" in models:
         files[RF_FILE], entries["rf"], calib_logs["rf"], train_idx, earlier = train_forest(
             history, dataset, calib_idx, settings
         )
+    if "hgb" in models:
+        if train_idx is None:
+            train_idx = cutoff_training_rows(history, settings.max_train_rows, settings.random_state)
+        files[HGB_FILE], entries["hgb"], calib_logs["hgb"] = train_boosting(
+            history, dataset, calib_idx, train_idx, boosting, earlier
+        )
+    if train_idx is not None:
         first_train_day, rows["train"] = dates[train_idx[1].min()], len(train_idx[0])
     if "lstm" in models:
         from .lstm.train import train_lstm
@@ -84,9 +101,10 @@ def train_model(
         files[lstm.entry["file"]] = lstm.onnx_model
         entries["lstm"] = {**lstm.entry, **calibrate(calib_y, calib_logs["lstm"], lead_days, earlier)}
         log.info("LSTM calibration RMSPE %.4f", entries["lstm"]["metrics"]["calibration_rmspe"])
-    if len(entries) == len(MODELS):
-        corrections = {name: entries[name]["correction"] for name in MODELS}
-        entries["ensemble"] = fit_blend(calib_y, calib_logs, corrections, lead_days, earlier)
+    blend = {name: weight for name, weight in BLEND_WEIGHTS.items() if weight > 0}
+    if len(blend) > 1 and set(blend) <= set(entries):
+        corrections = {name: entries[name]["correction"] for name in blend}
+        entries["ensemble"] = fit_blend(calib_y, calib_logs, corrections, lead_days, blend, earlier)
         log.info("ensemble weights %s, calibration RMSPE %.4f", entries["ensemble"]["weights"],
                  entries["ensemble"]["metrics"]["calibration_rmspe"])
 

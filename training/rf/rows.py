@@ -34,6 +34,12 @@ def training_rows(panel: Panel, last_day: int) -> tuple[np.ndarray, np.ndarray, 
     return rows
 
 
+def cutoff_training_rows(panel: Panel, max_rows: int | None, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tree models' training rows for a panel ending at the cutoff: :func:`training_rows` of days up to
+    the calibration window (cutoff - HORIZON_DAYS), within the row budget (:func:`within_budget`)."""
+    return within_budget(training_rows(panel, panel.n_days - 1 - HORIZON_DAYS), max_rows, seed)
+
+
 def log_dropped(panel: Panel, first_day: int, last_day: int, kept: int) -> None:
     """Log how many store-days of days first_day..last_day were left out of training, and why."""
     sales = panel.sales[:, first_day : last_day + 1]

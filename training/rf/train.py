@@ -9,34 +9,24 @@ import time
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
-from sklearn.pipeline import Pipeline
 
-from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
-from rossmann_core.models.forecast import FEATURES_INPUT
 
 from ..calibration import EarlierResiduals, calibrate
 from ..config import ForestSettings
 from ..data import Dataset
 from ..metrics import rmspe_correction
+from ..parity import onnx_parity
 from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
 from .interval_windows import earlier_window_residuals
-from .rows import training_rows, within_budget
+from .rows import cutoff_training_rows
 
 log = logging.getLogger(__name__)
 
 RF_FILE = "rf.onnx"
-
-
-def onnx_parity(onnx_model: bytes, pipeline: Pipeline, features: np.ndarray) -> float:
-    """Max |onnxruntime - scikit-learn| of the forest's raw output on ``features``."""
-    session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
-    onnx_out = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
-    return float(np.max(np.abs(onnx_out - pipeline.predict(features))))
 
 
 def train_forest(
@@ -45,10 +35,8 @@ def train_forest(
     """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast, training rows and its
     corrected residuals on the earlier interval windows (every model's interval pools them)."""
     started = time.perf_counter()
-    last = history.n_days - 1
     builder = FeatureBuilder(history, dataset.stores)
-    train_idx = within_budget(training_rows(history, last - HORIZON_DAYS),
-                              settings.max_train_rows, settings.random_state)
+    train_idx = cutoff_training_rows(history, settings.max_train_rows, settings.random_state)
     train_x, calib_x = builder.build(*train_idx), builder.build(*calib_idx)
     train_y, calib_y = history.sales[train_idx[:2]], history.sales[calib_idx[:2]]
     log.info(

@@ -1,0 +1,1 @@
+"""The gradient-boosted member: HistGradientBoostingRegressor on the forest's rows, features and target."""
