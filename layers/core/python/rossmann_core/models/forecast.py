@@ -1,7 +1,7 @@
 """Turn a panel (history up to an origin + known-future covariates) into sales forecasts.
 
-Models by manifest entry type (:mod:`.manifest`): the forest predicts log(sales) minus the baseline
-feature per row (:mod:`.forest_target`); the LSTM predicts all 42 days of a store at once
+Models by manifest entry type (:mod:`.manifest`): a tree model (the forest, the gradient boosting) predicts
+log(sales) minus the baseline feature per row (:mod:`.forest_target`); the LSTM predicts all 42 days of a store at once
 (:mod:`.lstm_runtime`); a blend is a weighted mean of other models' corrected log forecasts. This
 module applies each model's RMSPE correction and interval quantiles, and forecasts 0 for closed days.
 """
@@ -16,7 +16,7 @@ from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models import lstm_runtime
 from rossmann_core.models.forest_target import FOREST_TARGET
-from rossmann_core.models.manifest import BlendEntry, LstmEntry
+from rossmann_core.models.manifest import BlendEntry, ForestEntry, LstmEntry
 from rossmann_core.models.version import ModelVersion
 
 FEATURES_INPUT = "features"
@@ -54,18 +54,29 @@ def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -
     return FOREST_TARGET.decode(features, output)
 
 
+def tree_features(
+    version: ModelVersion, panel: Panel, origin: int, horizon: int, store_rows: np.ndarray, stats: OriginStats
+) -> np.ndarray:
+    """The tree models' float32 feature matrix (n, n_features) of the rows of :func:`horizon_rows`."""
+    rows = horizon_rows(panel, origin, horizon, store_rows)
+    return FeatureBuilder(panel, version.stores, {origin: stats}).build(*rows)
+
+
 def corrected_log_sales(
     version: ModelVersion, model: str, panel: Panel, origin: int, horizon: int, store_rows: np.ndarray,
-    stats: OriginStats | None = None,
+    stats: OriginStats | None = None, features: np.ndarray | None = None,
 ) -> np.ndarray:
     """Corrected log(sales) of the rows of :func:`horizon_rows` (store-major), shape (n,). ``stats``: the
     panel's :func:`~rossmann_core.features.history.origin_stats` at ``origin`` (computed here if not given),
-    shared by every model of a blend."""
+    shared by every model of a blend; ``features``: :func:`tree_features` of those rows, built once for the
+    tree models of a blend (here if not given)."""
     entry = version.manifest.models[model]
     stats = origin_stats(panel, origin) if stats is None else stats
     if isinstance(entry, BlendEntry):
+        if any(isinstance(version.manifest.models[member], ForestEntry) for member in entry.weights):
+            features = tree_features(version, panel, origin, horizon, store_rows, stats)
         log_sales = sum(
-            weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows, stats)
+            weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows, stats, features)
             for member, weight in entry.weights.items()
         )
     elif isinstance(entry, LstmEntry):
@@ -76,8 +87,8 @@ def corrected_log_sales(
         )
         log_sales = days[:, :horizon].reshape(-1)
     else:
-        rows = horizon_rows(panel, origin, horizon, store_rows)
-        features = FeatureBuilder(panel, version.stores, {origin: stats}).build(*rows)
+        if features is None:
+            features = tree_features(version, panel, origin, horizon, store_rows, stats)
         log_sales = predict_log_sales(version, model, features)
     return log_sales + np.log(entry.correction)
 

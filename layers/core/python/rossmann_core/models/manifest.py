@@ -82,7 +82,8 @@ class Calibrated:
 
 @dataclass(frozen=True)
 class ForestEntry(Calibrated):
-    """The Random Forest: an ONNX graph of (n, n_features) float32 features to log(sales) minus the baseline."""
+    """A tree model (the Random Forest, the gradient boosting): an ONNX graph of (n, n_features) float32
+    features to log(sales) minus the baseline."""
 
     file: str
 
@@ -147,7 +148,7 @@ class BlendEntry(Calibrated):
 
 ModelEntry = ForestEntry | LstmEntry | BlendEntry
 ENTRY_KINDS = {"lstm": LstmEntry, "blend": BlendEntry}
-"""Entries by ``kind``; any other kind (a description of the pipeline) is the forest."""
+"""Entries by ``kind``; any other kind (a description of the pipeline) is a tree model."""
 
 
 def channel_range(fields: Fields, expected: tuple[str, ...]) -> ChannelRange:
