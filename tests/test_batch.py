@@ -179,9 +179,10 @@ def ensemble_registry(s3: Any, ensemble_version_dir: Path) -> str:
 
 
 def best_model(version_dir: Path) -> str:
-    """The manifest's model with the lowest calibration RMSPE."""
-    models = json.loads((version_dir / "manifest.json").read_text())["models"]
-    return min(models, key=lambda name: models[name]["metrics"]["calibration_rmspe"])
+    """The manifest's ``default_model`` (training writes the ensemble when the version has one)."""
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    assert manifest["default_model"] == "ensemble"
+    return manifest["default_model"]
 
 
 def test_the_ensemble_version_forecasts_every_store_with_its_best_model(

@@ -57,6 +57,7 @@ def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, versio
     blend = manifest["models"]["ensemble"]
     assert blend["kind"] == "blend" and "file" not in blend
     assert blend["weights"] == {name: w for name, w in BLEND_WEIGHTS.items() if w > 0}, "fixed, not fitted here"
+    assert manifest["default_model"] == "ensemble" == version.best_model, "chosen on several windows, not on one"
     assert sum(blend["weights"].values()) == pytest.approx(1.0)
     hgb = manifest["models"]["hgb"]
     assert hgb["onnx_parity_max_abs_diff"] < 1e-4, "onnxruntime must match scikit-learn's boosting"

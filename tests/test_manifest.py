@@ -112,6 +112,7 @@ OTHER_FEATURES = (f"feature_names differ: model version 20000101T000000Z was tra
      "models.lstm.embedding_store_ids[2] must be an integer, got float 3.0"),
     (lambda m: m["models"].update(ensemble={**m["models"]["rf"], "kind": "blend", "weights": {"rf": 0.5, "lstm": 0.5}}),
      "models.ensemble.weights.lstm is not another model of the version"),
+    (lambda m: m.update(default_model="ensemble"), "default_model 'ensemble' is not a model of the version (rf)"),
 ])
 def test_a_bad_manifest_fails_at_load_with_one_error_naming_key_and_version(
     synthetic_version_dir: Path, tmp_path: Path, change: Change, message: str

@@ -125,6 +125,8 @@ def train_model(
         "target": FOREST_TARGET.description,
         "models": entries,
     }
+    if "ensemble" in entries:
+        manifest["default_model"] = "ensemble"
     version_dir = write_version(out_dir, files, manifest)
     log.info("training done in %.1f s", time.perf_counter() - started)
     return version_dir

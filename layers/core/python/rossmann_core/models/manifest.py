@@ -211,6 +211,10 @@ class Manifest:
             details=fields.rest(*cls.TYPED),
         )
         manifest.check_references(fields.child("models"))
+        default = raw.get("default_model")
+        if default is not None and (not isinstance(default, str) or default not in manifest.models):
+            models = ", ".join(manifest.models)
+            raise fields.error("default_model", f"{default!r} is not a model of the version ({models})")
         return manifest
 
     def check_references(self, models: Fields) -> None:
@@ -230,7 +234,11 @@ class Manifest:
 
     @property
     def best_model(self) -> str:
-        """The model with the lowest calibration (validation) RMSPE: the default everywhere."""
+        """The default everywhere: ``default_model`` as training chose it (the ensemble, whose weights were chosen
+        on several backtest windows), else (older versions) the model with the lowest calibration RMSPE."""
+        default = self.details.get("default_model")
+        if default is not None:
+            return default
         return min(self.models, key=lambda name: self.models[name].calibration_rmspe)
 
     def to_dict(self) -> dict[str, Any]:
