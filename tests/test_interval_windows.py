@@ -1,6 +1,4 @@
-"""Intervals pooled over earlier windows: the forest residuals of the windows before the calibration window."""
-
-from dataclasses import replace
+"""Intervals pooled with the interval window: the forest's residuals on the forecast days a year earlier."""
 
 import numpy as np
 
@@ -8,49 +6,54 @@ from conftest import TINY_FOREST
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.features.tabular import FeatureBuilder
 from training.calibration import EarlierResiduals, calibrate
+from training.config import MIN_HISTORY_DAYS
 from training.data import Dataset
-from training.rf.interval_windows import earlier_window_residuals
+from training.rf.interval_windows import SEASON_LAG_DAYS, interval_origins, window_residuals
 from training.rf.rows import training_rows
 from training.train import history_until
 
-SETTINGS = replace(TINY_FOREST, interval_windows=3, interval_trees=2)
 
-
-def residuals_of(dataset: Dataset, scale: float, windows_back: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Earlier-window residuals with the sales of one 42-day window multiplied by ``scale``: the calibration
-    window (``windows_back`` 0) or the ``windows_back``-th window before it."""
+def residuals_of(dataset: Dataset, scale: float, first: int, days: int = HORIZON_DAYS) -> tuple[np.ndarray, np.ndarray]:
+    """Interval-window residuals of the synthetic history with the sales of days first..first+days-1
+    (indices from the history's end, 1 = the last day) multiplied by ``scale``."""
     history = history_until(dataset, None)
-    first = history.n_days - HORIZON_DAYS * (windows_back + 1)
-    history.sales[:, first : first + HORIZON_DAYS] *= scale
+    start = history.n_days - first
+    history.sales[:, start : start + days] *= scale
     builder = FeatureBuilder(history, dataset.stores)
     train_idx = training_rows(history, history.n_days - 1 - HORIZON_DAYS)
-    return earlier_window_residuals(history, builder, SETTINGS, train_idx, builder.build(*train_idx))
+    origins = interval_origins(history.n_days - 1)
+    return window_residuals(history, builder, TINY_FOREST, train_idx, builder.build(*train_idx), origins)
 
 
-def test_earlier_windows_see_nothing_of_the_calibration_window(synthetic_dataset: Dataset) -> None:
-    # GIVEN the residuals of the two windows before the calibration window (the last 42 days)
-    residuals, leads = residuals_of(synthetic_dataset, 1.0)
-    # WHEN every sale of the calibration window is doubled
-    changed, changed_leads = residuals_of(synthetic_dataset, 2.0)
-    # THEN the earlier windows' residuals are the same: no forest or feature saw those days
+def test_the_interval_window_is_the_forecast_days_a_year_earlier() -> None:
+    # GIVEN cutoffs with two years, a few months and too little history
+    # THEN the window is a year back when it can be, the previous window when it cannot, else none
+    assert interval_origins(700) == [700 - SEASON_LAG_DAYS]
+    assert interval_origins(MIN_HISTORY_DAYS + 3 * HORIZON_DAYS) == [MIN_HISTORY_DAYS + HORIZON_DAYS]
+    assert interval_origins(MIN_HISTORY_DAYS + 2 * HORIZON_DAYS) == []
+
+
+def test_the_interval_window_sees_nothing_after_it(synthetic_dataset: Dataset) -> None:
+    # GIVEN the interval window's residuals (the synthetic data end 2015-01-31: the window is a year back)
+    residuals, leads = residuals_of(synthetic_dataset, 1.0, first=SEASON_LAG_DAYS - HORIZON_DAYS)
+    # WHEN every sale from the day after the window to the end is doubled
+    changed, changed_leads = residuals_of(synthetic_dataset, 2.0, first=SEASON_LAG_DAYS - HORIZON_DAYS,
+                                          days=SEASON_LAG_DAYS - HORIZON_DAYS)
+    # THEN the residuals are the same: no forest or feature saw those days
     np.testing.assert_array_equal(residuals, changed)
     np.testing.assert_array_equal(leads, changed_leads)
-    # AND they hold leads 1..42 of two windows, all finite
+    # AND they hold leads of one window (up to 42), all finite
     assert leads.min() >= 1 and leads.max() == HORIZON_DAYS
-    assert np.isfinite(residuals).all() and len(residuals) > 2 * HORIZON_DAYS
+    assert np.isfinite(residuals).all() and len(residuals) > HORIZON_DAYS
 
 
-def test_an_earlier_window_is_forecast_without_its_own_days(synthetic_dataset: Dataset) -> None:
-    # GIVEN the earlier-window residuals
-    residuals, _ = residuals_of(synthetic_dataset, 1.0)
-    # WHEN every sale of the first window before the calibration window is doubled
-    changed, _ = residuals_of(synthetic_dataset, 2.0, windows_back=1)
-    # THEN that window's residuals grow by exactly log 2 (its forecast is unchanged: its forest trained on earlier
-    # rows only) and the window before it is untouched
-    shift = changed - residuals
-    moved = ~np.isclose(shift, 0.0, atol=1e-5)
-    np.testing.assert_allclose(shift[moved], np.log(2.0), atol=1e-5)  # sales are float32
-    assert 0 < moved.sum() < len(shift)
+def test_the_interval_window_is_forecast_without_its_own_days(synthetic_dataset: Dataset) -> None:
+    # GIVEN the interval window's residuals
+    residuals, _ = residuals_of(synthetic_dataset, 1.0, first=SEASON_LAG_DAYS)
+    # WHEN every sale of the window itself is doubled
+    changed, _ = residuals_of(synthetic_dataset, 2.0, first=SEASON_LAG_DAYS)
+    # THEN every residual grows by exactly log 2: its forecast is unchanged (its forest trained on earlier rows)
+    np.testing.assert_allclose(changed - residuals, np.log(2.0), atol=1e-5)  # sales are float32
 
 
 def test_pooled_residuals_set_the_interval(synthetic_dataset: Dataset) -> None:

@@ -3,7 +3,7 @@
 Every model of a version is calibrated on the same scored rows (store, day) of C-41..C, forecast from
 origin C-42, so their calibration figures are comparable; the blend's weights are fixed (chosen on several
 backtest windows), its own correction and interval are fitted here. Interval quantiles
-also pool the forest's residuals on earlier windows (:class:`EarlierResiduals`).
+also pool the forest's residuals on the same days a year earlier (:class:`EarlierResiduals`).
 """
 
 from collections.abc import Mapping
@@ -18,7 +18,7 @@ from .metrics import rmspe, rmspe_correction
 @dataclass(frozen=True)
 class EarlierResiduals:
     """Corrected log residuals (log actual - log corrected forecast) and lead days, (n,) each, of the
-    forest on the windows before the calibration window (:mod:`training.rf.interval_windows`)."""
+    forest on the interval window: the forecast days a year earlier (:mod:`training.rf.interval_windows`)."""
 
     log_residuals: np.ndarray
     lead_days: np.ndarray
@@ -30,7 +30,7 @@ def calibrate(
     """Correction, per-lead-week interval and RMSPE of uncorrected log forecasts; arrays (n,).
 
     The interval's quantiles are taken over this model's corrected calibration residuals pooled with
-    ``earlier``: the forest's corrected residuals on the windows before the calibration window.
+    ``earlier``: the forest's corrected residuals on the forecast days a year earlier.
     """
     pred = np.exp(log_pred)
     correction = rmspe_correction(actual, pred)

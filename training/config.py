@@ -23,8 +23,8 @@ longest being the year-over-year growth (the 91 days ending 364 days before the 
 class ForestSettings:
     """Random Forest hyper-parameters: accuracy vs. size and cold start, see docs/benchmarks.md.
 
-    ``interval_windows``: 42-day windows whose forest residuals set the intervals (the calibration window
-    and those before it, each forecast by a forest of ``interval_trees`` trees trained before it;
+    ``interval_trees``: trees of the forest that forecasts the interval window (the forecast days a year
+    earlier, whose residuals every model's interval pools with its calibration window's;
     :mod:`training.rf.interval_windows`).
     ``max_train_rows``: a row budget; when the data has more training rows, a seeded uniform sample of
     that many is fitted (None: every row; ``scripts/scale_bench.py`` caps larger fleets at today's size).
@@ -35,7 +35,6 @@ class ForestSettings:
     min_samples_leaf: int = 4
     max_samples: float = 0.5
     max_leaf_nodes: int | None = 20_000
-    interval_windows: int = 3
     interval_trees: int = 8
     max_train_rows: int | None = None
     n_jobs: int = 2

@@ -4,8 +4,8 @@ Timeline for cutoff C: training rows are days ..C-42 (RF origins every 42 days, 
 few days), calibration rows are C-41..C forecast from origin C-42 (RMSPE correction, interval
 quantiles, ONNX parity, the ensemble's correction; for the RF also permutation importance), and the
 exported state lets serving forecast C+1..C+42 from origin C. The interval quantiles pool the
-calibration residuals with the forest's residuals on the windows before (C-83..C-42, C-125..C-84;
-:mod:`training.rf.interval_windows`): one window's level error is not the next one's.
+calibration residuals with the forest's residuals on the same 42 days a year earlier (C-363..C-322;
+:mod:`training.rf.interval_windows`): the weeks before the cutoff do not hold the season ahead.
 """
 
 import logging

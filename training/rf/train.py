@@ -21,7 +21,7 @@ from ..parity import onnx_parity
 from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
-from .interval_windows import earlier_window_residuals
+from .interval_windows import interval_origins, window_residuals
 from .rows import cutoff_training_rows
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def train_forest(
     history: Panel, dataset: Dataset, calib_idx: tuple[np.ndarray, ...], settings: ForestSettings
 ) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...], EarlierResiduals]:
     """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast, training rows and its
-    corrected residuals on the earlier interval windows (every model's interval pools them)."""
+    corrected residuals on the interval window (the same days a year earlier; every model's interval pools them)."""
     started = time.perf_counter()
     builder = FeatureBuilder(history, dataset.stores)
     train_idx = cutoff_training_rows(history, settings.max_train_rows, settings.random_state)
@@ -47,7 +47,9 @@ def train_forest(
     pipeline = fit_forest(train_x, train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, calib_x)
-    residuals, leads = earlier_window_residuals(history, builder, settings, train_idx, train_x)
+    residuals, leads = window_residuals(
+        history, builder, settings, train_idx, train_x, interval_origins(history.n_days - 1)
+    )
     earlier = EarlierResiduals(residuals - np.log(rmspe_correction(calib_y, np.exp(calib_log))), leads)
     calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2], earlier)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
