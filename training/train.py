@@ -39,7 +39,7 @@ from .config import (
 from .data import Dataset
 from .export import git_commit, new_version_name, write_version
 from .hgb.train import HGB_FILE, train_boosting
-from .rf.rows import cutoff_training_rows
+from .rf.rows import tree_rows
 from .rf.train import RF_FILE, train_forest
 from .windows import origin_rows
 
@@ -79,20 +79,13 @@ def train_model(
     first_train_day = dates[0]
     rows: dict[str, int] = {"calibration": len(calib_y)}
     earlier = None
-    train_idx = None
-
+    if {"rf", "hgb"} & set(models):
+        trees = tree_rows(history, dataset.stores, calib_idx, settings.max_train_rows, settings.random_state)
+        first_train_day, rows["train"] = dates[trees.train_idx[1].min()], len(trees.train_y)
     if "rf" in models:
-        files[RF_FILE], entries["rf"], calib_logs["rf"], train_idx, earlier = train_forest(
-            history, dataset, calib_idx, settings
-        )
+        files[RF_FILE], entries["rf"], calib_logs["rf"], earlier = train_forest(history, trees, settings)
     if "hgb" in models:
-        if train_idx is None:
-            train_idx = cutoff_training_rows(history, settings.max_train_rows, settings.random_state)
-        files[HGB_FILE], entries["hgb"], calib_logs["hgb"] = train_boosting(
-            history, dataset, calib_idx, train_idx, boosting, earlier
-        )
-    if train_idx is not None:
-        first_train_day, rows["train"] = dates[train_idx[1].min()], len(train_idx[0])
+        files[HGB_FILE], entries["hgb"], calib_logs["hgb"] = train_boosting(trees, boosting, earlier)
     if "lstm" in models:
         from .lstm.train import train_lstm
 

@@ -7,12 +7,16 @@ forecast made at its origin would see. Calibration rows, shared by every model, 
 """
 
 import logging
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import DataRangeError
+from rossmann_core.features.tabular import FeatureBuilder
 
 from ..config import MIN_HISTORY_DAYS
 from ..windows import origin_rows
@@ -38,6 +42,38 @@ def cutoff_training_rows(panel: Panel, max_rows: int | None, seed: int) -> tuple
     """The tree models' training rows for a panel ending at the cutoff: :func:`training_rows` of days up to
     the calibration window (cutoff - HORIZON_DAYS), within the row budget (:func:`within_budget`)."""
     return within_budget(training_rows(panel, panel.n_days - 1 - HORIZON_DAYS), max_rows, seed)
+
+
+@dataclass(frozen=True)
+class TreeRows:
+    """The tree models' rows at a cutoff and their features, built once for the forest and the boosting.
+
+    ``train_idx``: (store, day, origin) index arrays, (n_train,) each; ``train_x`` (n_train, n_features) and
+    ``calib_x`` (n_calibration, n_features) float32 features; ``train_y`` / ``calib_y`` sales in €;
+    ``calib_lead_days`` (n_calibration,) days after the calibration origin.
+    """
+
+    builder: FeatureBuilder
+    train_idx: tuple[np.ndarray, np.ndarray, np.ndarray]
+    train_x: np.ndarray
+    train_y: np.ndarray
+    calib_x: np.ndarray
+    calib_y: np.ndarray
+    calib_lead_days: np.ndarray
+
+
+def tree_rows(
+    history: Panel, stores: StoreTable, calib_idx: tuple[np.ndarray, ...], max_rows: int | None, seed: int
+) -> TreeRows:
+    """:func:`cutoff_training_rows` of ``history`` (within ``max_rows``) and the calibration rows, with features."""
+    started = time.perf_counter()
+    builder = FeatureBuilder(history, stores)
+    train_idx = cutoff_training_rows(history, max_rows, seed)
+    rows = TreeRows(builder, train_idx, builder.build(*train_idx), history.sales[train_idx[:2]],
+                    builder.build(*calib_idx), history.sales[calib_idx[:2]], calib_idx[1] - calib_idx[2])
+    log.info("features: %d training rows, %d calibration rows, %.1f s",
+             len(rows.train_y), len(rows.calib_y), time.perf_counter() - started)
+    return rows
 
 
 def log_dropped(panel: Panel, first_day: int, last_day: int, kept: int) -> None:

@@ -11,18 +11,17 @@ from typing import Any
 import numpy as np
 
 from rossmann_core.data.panel import Panel
-from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
+from rossmann_core.features.tabular import FEATURE_NAMES
 
 from ..calibration import EarlierResiduals, calibrate
 from ..config import ForestSettings
-from ..data import Dataset
 from ..metrics import rmspe_correction
 from ..parity import onnx_parity
 from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
 from .interval_windows import interval_origins, window_residuals
-from .rows import cutoff_training_rows
+from .rows import TreeRows
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +29,20 @@ RF_FILE = "rf.onnx"
 
 
 def train_forest(
-    history: Panel, dataset: Dataset, calib_idx: tuple[np.ndarray, ...], settings: ForestSettings
-) -> tuple[bytes, dict[str, Any], np.ndarray, tuple[np.ndarray, ...], EarlierResiduals]:
-    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast, training rows and its
+    history: Panel, rows: TreeRows, settings: ForestSettings
+) -> tuple[bytes, dict[str, Any], np.ndarray, EarlierResiduals]:
+    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast (n_calibration,) and its
     corrected residuals on the interval window (the same days a year earlier; every model's interval pools them)."""
-    started = time.perf_counter()
-    builder = FeatureBuilder(history, dataset.stores)
-    train_idx = cutoff_training_rows(history, settings.max_train_rows, settings.random_state)
-    train_x, calib_x = builder.build(*train_idx), builder.build(*calib_idx)
-    train_y, calib_y = history.sales[train_idx[:2]], history.sales[calib_idx[:2]]
-    log.info(
-        "features: %d training rows, %d calibration rows, %.1f s",
-        len(train_y), len(calib_y), time.perf_counter() - started,
-    )
+    train_x, train_y, calib_x, calib_y = rows.train_x, rows.train_y, rows.calib_x, rows.calib_y
     fit_started = time.perf_counter()
     pipeline = fit_forest(train_x, train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, calib_x)
     residuals, leads = window_residuals(
-        history, builder, settings, train_idx, train_x, interval_origins(history.n_days - 1)
+        history, rows.builder, settings, rows.train_idx, train_x, interval_origins(history.n_days - 1)
     )
     earlier = EarlierResiduals(residuals - np.log(rmspe_correction(calib_y, np.exp(calib_log))), leads)
-    calibration = calibrate(calib_y, calib_log, calib_idx[1] - calib_idx[2], earlier)
+    calibration = calibrate(calib_y, calib_log, rows.calib_lead_days, earlier)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     parity = onnx_parity(onnx_model, pipeline, calib_x)
     log.info("RF calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e",
@@ -66,4 +57,4 @@ def train_forest(
         "train_seconds": round(fit_seconds, 1),
         "importance": importance.report(pipeline, calib_x, calib_y, calibration["correction"]),
     }
-    return onnx_model, entry, calib_log, train_idx, earlier
+    return onnx_model, entry, calib_log, earlier
