@@ -186,8 +186,9 @@ def read_window(path: Path) -> Window:
         meta = json.loads(str(arrays["meta"]))
         parts: dict[str, dict[str, Residuals]] = {"calibration": {}, "test": {}}
         for key in arrays.files:
-            part, name, kind = key.split("__") if key != "meta" else ("", "", "")
-            if part in parts and kind == "log":
+            part, _, rest = key.partition("__")
+            if part in parts and rest.endswith("__log"):
+                name = rest.removesuffix("__log")
                 parts[part][name] = Residuals(arrays[key], arrays[f"{part}__{name}__lead"])
         earlier = [Residuals(arrays[f"earlier__{j}__log"], arrays[f"earlier__{j}__lead"])
                    for j in range(meta["earlier"])]
