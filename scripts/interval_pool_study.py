@@ -54,11 +54,11 @@ from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.registry import latest_version
 from rossmann_core.models.version import ModelVersion, load_version
 from training import config
-from training.config import MIN_HISTORY_DAYS, ForestSettings
+from training.config import ForestSettings
 from training.data import Dataset, load_dataset
 from training.intervals import lead_week_quantiles
 from training.metrics import rmspe
-from training.rf.interval_windows import SEASON_LAG_DAYS, window_residuals
+from training.rf.interval_windows import SEASON_LAG_DAYS, has_history, window_residuals
 from training.rf.rows import cutoff_training_rows
 from training.train import history_until
 
@@ -136,7 +136,7 @@ def forest_windows(dataset: Dataset, cutoff: np.datetime64, settings: ForestSett
     last = history.n_days - 1
 
     def window(origin: int) -> Residuals | None:
-        if origin - HORIZON_DAYS < MIN_HISTORY_DAYS:
+        if not has_history(origin):
             return None
         residuals, leads = window_residuals(history, builder, settings, train_idx, train_x, [origin])
         return Residuals(residuals - np.log(rf_correction), leads)

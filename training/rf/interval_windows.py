@@ -28,11 +28,16 @@ SEASON_LAG_DAYS = 364
 """52 weeks: the year-ago window's days fall on the same weekdays as the forecast days."""
 
 
+def has_history(origin: int) -> bool:
+    """Whether a window forecast from ``origin`` (a day index) has enough history before it for its forest."""
+    return origin - HORIZON_DAYS >= MIN_HISTORY_DAYS
+
+
 def interval_origins(last_day: int) -> list[int]:
     """Origins (day indices) of the windows pooled with the calibration window, for a cutoff at ``last_day``:
     the year-ago window's if the history allows, else the previous window's, else none."""
     for origin in (last_day - SEASON_LAG_DAYS, last_day - 2 * HORIZON_DAYS):
-        if origin - HORIZON_DAYS >= MIN_HISTORY_DAYS:
+        if has_history(origin):
             return [origin]
     return []
 

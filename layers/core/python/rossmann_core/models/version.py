@@ -38,7 +38,8 @@ class ModelVersion:
 
     @property
     def best_model(self) -> str:
-        """The model with the lowest calibration (validation) RMSPE: the default everywhere."""
+        """The default everywhere: :attr:`Manifest.best_model` (the manifest's ``default_model``, else, for
+        older versions, the model with the lowest calibration RMSPE)."""
         return self.manifest.best_model
 
 
