@@ -22,8 +22,8 @@ from training.data import Dataset, load_dataset
 from training.train import train_model
 
 TINY_FOREST = ForestSettings(n_estimators=4, max_leaf_nodes=300, min_samples_leaf=2, n_jobs=1, interval_trees=2)
-TINY_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, head_units=8, epochs=1,
-                         batch_size=256)
+TINY_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, calendar_embedding_dim=2,
+                         head_units=8, epochs=1, batch_size=256, seeds=2)
 HOLDOUT_CUTOFF = np.datetime64("2015-01-10")
 """Three weeks before the generated data's last day (2015-01-31): a model trained up to here has
 held-out days to score, and data newer than itself for the batch."""

@@ -28,7 +28,7 @@ from training.train import train_model
 CUTOFF = np.datetime64("2014-12-20")
 HORIZON = 42
 TWO_EPOCH_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, head_units=8, epochs=2,
-                         batch_size=256)
+                              batch_size=256, seeds=1)
 MODELS = ("ensemble", "rf", "hgb", "lstm")
 
 
@@ -57,7 +57,8 @@ def test_two_windows_step_back_by_42_days(rolling: tuple[dict[str, Any], Path]) 
         manifest_path = artifacts / "backtests" / "windows" / window["cutoff"] / "models" / window["version"]
         manifest = json.loads((manifest_path / "manifest.json").read_text())
         assert manifest["origin"] == window["cutoff"], "each window is trained on days up to its own cutoff"
-        assert len(manifest["models"]["lstm"]["epochs"]) == 1, "lstm_epochs=1 overrides TWO_EPOCH_LSTM's 2 epochs"
+        (fitted,) = manifest["models"]["lstm"]["seeds"]
+        assert len(fitted["epochs"]) == 1, "lstm_epochs=1 overrides TWO_EPOCH_LSTM's 2 epochs"
         assert 0 < window["rows"] <= 8 * HORIZON and 0 < window["baseline_rmspe"] < 1
         for name in MODELS:
             scores = scores_of(window, name)

@@ -13,7 +13,7 @@ import pytest
 from conftest import TINY_LSTM, EnsembleBacktest
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import attach_covariates
-from rossmann_core.features.sequences import FUTURE_CHANNELS, INPUT_NAMES, STATIC_FEATURES
+from rossmann_core.features.sequences import CALENDAR_PARTS, FUTURE_CHANNELS, INPUT_NAMES, STATIC_FEATURES
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.manifest import BlendEntry, LstmEntry
 from rossmann_core.models.version import ModelVersion, load_version
@@ -50,8 +50,11 @@ def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, versio
     assert lstm["inputs"]["future"] == {"shape": [None, HORIZON_DAYS, len(FUTURE_CHANNELS)], "dtype": "float32"}
     assert lstm["inputs"]["static"]["shape"] == [None, len(STATIC_FEATURES)]
     assert lstm["inputs"]["store"]["dtype"] == "int32"
-    assert lstm["onnx_parity_max_abs_diff"] < 1e-4, "onnxruntime must match Keras on the calibration windows"
-    assert len(lstm["epochs"]) == 1 and lstm["epochs"][0]["seconds"] > 0 and lstm["train_seconds"] > 0
+    assert lstm["inputs"]["calendar"] == {"shape": [None, HORIZON_DAYS, len(CALENDAR_PARTS)], "dtype": "int32"}
+    assert lstm["onnx_parity_max_abs_diff"] < 1e-4, "the mean of the seeds' models in onnxruntime must match Keras"
+    assert [f["seed"] for f in lstm["seeds"]] == [TINY_LSTM.seed, TINY_LSTM.seed + 1]
+    assert all(len(f["epochs"]) == 1 and f["epochs"][0]["seconds"] > 0 for f in lstm["seeds"])
+    assert lstm["train_seconds"] == pytest.approx(sum(f["train_seconds"] for f in lstm["seeds"]), abs=0.1)
     assert all(lo < hi for lo, hi in zip(lstm["scaler"]["past"]["lo"][:1], lstm["scaler"]["past"]["hi"][:1]))
     assert lstm["metrics"]["calibration_rmspe"] > 0 and len(lstm["interval"]["lower_log"]) == 6
     blend = manifest["models"]["ensemble"]

@@ -17,7 +17,7 @@ from api_support import serve_from
 from functions.api.app import app
 from nightly_batch import handler as batch_handler
 from rossmann_core.errors import ManifestError
-from rossmann_core.features.sequences import FUTURE_CHANNELS, PAST_CHANNELS, STATIC_FEATURES
+from rossmann_core.features.sequences import FUTURE_CHANNELS, INPUT_NAMES, PAST_CHANNELS, STATIC_FEATURES
 from rossmann_core.features.tabular import FEATURE_NAMES
 from rossmann_core.models.lstm_runtime import ChannelRange, SequenceScaler
 from rossmann_core.models.manifest import ForestEntry, LstmEntry, Manifest
@@ -51,7 +51,7 @@ def lstm_entry(manifest: dict[str, Any]) -> dict[str, Any]:
     rf = manifest["models"]["rf"]
     return {"kind": "lstm", "file": rf["file"], "correction": 1.0, "interval": rf["interval"], "metrics": {},
             "horizon_days": 42, "lookback_weeks": 8, "embedding_store_ids": list(range(1, 9)),
-            "scaler": scaler.to_manifest()}
+            "input_names": list(INPUT_NAMES), "scaler": scaler.to_manifest()}
 
 
 def with_lstm(change: Change | None = None) -> Change:
@@ -108,6 +108,8 @@ OTHER_FEATURES = (f"feature_names differ: model version 20000101T000000Z was tra
     (with_lstm(lambda e: e["scaler"]["static"].update(channels=list(STATIC_FEATURES[::-1]))),
      "models.lstm.scaler.static.channels differ from the LSTM inputs this code builds (differences: their order)"),
     (with_lstm(lambda e: e.update(horizon_days=28)), "models.lstm.horizon_days is 28"),
+    (with_lstm(lambda e: e["input_names"].remove("calendar")),
+     "models.lstm.input_names differ from the LSTM inputs this code feeds (differences: calendar); retrain"),
     (with_lstm(lambda e: e["embedding_store_ids"].__setitem__(2, 3.0)),
      "models.lstm.embedding_store_ids[2] must be an integer, got float 3.0"),
     (lambda m: m["models"].update(ensemble={**m["models"]["rf"], "kind": "blend", "weights": {"rf": 0.5, "lstm": 0.5}}),

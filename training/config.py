@@ -76,7 +76,8 @@ ensemble leaves it out; the LSTM is still trained and served as its own model.""
 class LstmSettings:
     """LSTM windows, architecture and fitting (see docs/benchmarks.md, ``## LSTM``).
 
-    ``origin_stride_days`` is coprime with 7 so training origins fall on every weekday.
+    ``origin_stride_days`` is coprime with 7 so training origins fall on every weekday. ``seeds`` models are
+    fitted, from seeds ``seed``, ``seed + 1``, ...; the exported graph serves their mean.
     """
 
     lookback_weeks: int = 16
@@ -84,14 +85,16 @@ class LstmSettings:
     min_known_share: float = 0.5
     lstm_units: tuple[int, int] = (64, 64)
     embedding_dim: int = 8
+    calendar_embedding_dim: int = 4
     head_units: int = 64
     dropout: float = 0.1
     batch_size: int = 512
     learning_rate: float = 0.002
-    epochs: int = 12
+    epochs: int = 8
     patience: int = 3
     threads: int = 2
     seed: int = 0
+    seeds: int = 3
 
 
 DEFAULT_LSTM = LstmSettings()

@@ -16,6 +16,7 @@ from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.features.sequences import (
+    CALENDAR_PARTS,
     FUTURE_CHANNELS,
     INPUT_NAMES,
     OUTPUT_NAME,
@@ -28,8 +29,8 @@ from rossmann_core.models.lstm_runtime import SequenceScaler, SequenceSpec, pred
 from ..config import LstmSettings
 from ..metrics import rmspe
 from . import export
-from .fit import configure_tensorflow, fit
-from .model import build_model, compile_model
+from .fit import configure_tensorflow, fit, set_seed
+from .model import average_of, build_model, compile_model
 from .scaling import fit_scaler
 from .windows import CHUNK_WINDOWS, Windows, all_stores, build_windows, subset, training_origins
 
@@ -74,28 +75,34 @@ def train_lstm(history: Panel, stores: StoreTable, settings: LstmSettings) -> Ls
              len(origins) * n_stores - len(train), len(calib), time.perf_counter() - started)
     del train
 
-    model = compile_model(build_model(
-        settings.lookback_weeks, calib_feed["past"].shape[-1], len(FUTURE_CHANNELS), len(STATIC_FEATURES),
-        n_stores, settings,
-    ), settings, steps_per_epoch=-(-len(train_data[1]) // settings.batch_size))
-
     def validation_rmspe(keras_model) -> float:
         output = keras_model.predict(calib_feed, batch_size=4096, verbose=0)
         return log_rmspe(calib, calib.inputs.base + scaler.unscale_target(output))
 
-    fit_started = time.perf_counter()
-    epochs = fit(model, train_data, calib_data, settings, validation_rmspe)
-    fit_seconds = time.perf_counter() - fit_started
+    widths = (calib_feed["past"].shape[-1], len(FUTURE_CHANNELS), len(STATIC_FEATURES))
+    steps_per_epoch = -(-len(train_data[1]) // settings.batch_size)
+    members, fits = [], []
+    for seed in range(settings.seed, settings.seed + settings.seeds):
+        set_seed(seed)
+        member = compile_model(build_model(settings.lookback_weeks, *widths, n_stores, settings, name=f"lstm_{seed}"),
+                               settings, steps_per_epoch)
+        fit_started = time.perf_counter()
+        log.info("LSTM seed %d (%d of %d)", seed, len(members) + 1, settings.seeds)
+        epochs = fit(member, train_data, calib_data, settings, validation_rmspe)
+        fits.append(seed_record(seed, epochs, time.perf_counter() - fit_started))
+        members.append(member)
     del train_data
+    model = average_of(members)
 
     onnx_model = export.to_onnx(model)
     parity = export.parity(onnx_model, model, calib_feed)
     spec = SequenceSpec(settings.lookback_weeks, tuple(history.store_ids.tolist()), scaler)
-    entry = manifest_entry(settings, spec, calib_feed, epochs, parity, fit_seconds)
+    entry = manifest_entry(settings, spec, calib_feed, fits, parity)
     calibration_log = serve_calibration(onnx_model, spec, history, stores, calib_origin)
     entry["total_seconds"] = round(time.perf_counter() - started, 1)
-    log.info("LSTM: %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE (uncorrected) %.4f",
-             len(epochs), fit_seconds, len(onnx_model) / 1e6, parity, log_rmspe(calib, calibration_log))
+    log.info("LSTM: mean of %d seeds, %d epochs in %.0f s, ONNX %.2f MB, parity %.2e, calibration RMSPE "
+             "(uncorrected) %.4f", len(fits), sum(len(f["epochs"]) for f in fits), entry["train_seconds"],
+             len(onnx_model) / 1e6, parity, log_rmspe(calib, calibration_log))
     return LstmResult(onnx_model, entry, calibration_log)
 
 
@@ -116,20 +123,27 @@ def serve_calibration(
     return predict_log_sales(session, spec, history, stores, np.arange(len(history.store_ids)), origin)
 
 
+def seed_record(seed: int, epochs: list[dict[str, float]], fit_seconds: float) -> dict[str, Any]:
+    """One member's fit for the manifest: its seed, per-epoch log, best epoch (weights kept) and seconds."""
+    best = min(epochs, key=lambda e: e["val_rmspe"])
+    return {"seed": seed, "best_epoch": best["epoch"], "best_val_rmspe": best["val_rmspe"], "epochs": epochs,
+            "train_seconds": round(fit_seconds, 1)}
+
+
 def manifest_entry(
-    settings: LstmSettings, spec: SequenceSpec, feed: dict[str, np.ndarray], epochs: list[dict[str, float]],
-    parity: float, fit_seconds: float,
+    settings: LstmSettings, spec: SequenceSpec, feed: dict[str, np.ndarray], fits: list[dict[str, Any]],
+    parity: float,
 ) -> dict[str, Any]:
     """Everything serving needs besides the ONNX file and calibration, plus how the model was trained.
     The caller adds the calibration; ``rossmann_core.models.manifest.LstmEntry`` is how serving reads it.
 
-    ``train_seconds`` is the Keras fit; ``total_seconds`` (added by the caller) also counts building the
-    windows, the export and the calibration forecast."""
-    best = min(epochs, key=lambda e: e["val_rmspe"])
+    ``train_seconds`` is the Keras fits of all seeds; ``total_seconds`` (added by the caller) also counts
+    building the windows, the export and the calibration forecast."""
     return {
         "file": LSTM_FILE,
         "kind": "lstm",
-        "description": "Keras 2-layer LSTM encoder + per-day dense head, 42 days at once, via tf2onnx",
+        "description": f"mean of {len(fits)} Keras 2-layer LSTM encoders + per-day dense heads (store and calendar "
+                       "embeddings), 42 days at once, via tf2onnx",
         "target": "log(sales) - base (store x weekday x promo mean log sales of the year to the origin), "
                   "scaled to (-1, 1)",
         **spec.to_manifest(),
@@ -137,10 +151,10 @@ def manifest_entry(
         "inputs": export.input_specs(feed),
         "input_names": list(INPUT_NAMES),
         "output": {"name": OUTPUT_NAME, "shape": [None, HORIZON_DAYS], "dtype": "float32"},
-        "channels": {"past": list(PAST_CHANNELS), "future": list(FUTURE_CHANNELS), "static": list(STATIC_FEATURES)},
+        "channels": {"past": list(PAST_CHANNELS), "future": list(FUTURE_CHANNELS), "static": list(STATIC_FEATURES),
+                     "calendar": dict(CALENDAR_PARTS)},
         "settings": {**asdict(settings), "lstm_units": list(settings.lstm_units)},
-        "epochs": epochs,
-        "best_epoch": best["epoch"],
+        "seeds": fits,
         "onnx_parity_max_abs_diff": parity,
-        "train_seconds": round(fit_seconds, 1),
+        "train_seconds": round(sum(f["train_seconds"] for f in fits), 1),
     }

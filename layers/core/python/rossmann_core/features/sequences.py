@@ -12,6 +12,7 @@ model predicts the deviation of each of the HORIZON_DAYS target days from its ba
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -53,7 +54,9 @@ STATIC_FEATURES = (
 )
 """Per window: the store's year level and spread, recent deviations (all, last 28 days, by weekday,
 on promo days), last year's target window, store metadata."""
-INPUT_NAMES = ("past", "future", "static", "store")
+CALENDAR_PARTS = MappingProxyType({"weekday": 7, "day_of_month": 31, "month": 12, "week_of_year": 53})
+"""Per target day, the calendar parts the LSTM embeds: name -> number of codes (0..size-1)."""
+INPUT_NAMES = ("past", "future", "static", "store", "calendar")
 OUTPUT_NAME = "deviation"
 
 
@@ -63,6 +66,7 @@ class SequenceInputs:
 
     ``past`` (n, lookback_days, len(PAST_CHANNELS)), ``future`` (n, HORIZON_DAYS, len(FUTURE_CHANNELS)),
     ``static`` (n, len(STATIC_FEATURES)), ``store`` int32 (n, 1) the store's row in the embedding,
+    ``calendar`` int32 (n, HORIZON_DAYS, len(CALENDAR_PARTS)) each target day's :func:`calendar_codes`,
     ``base`` float64 (n, HORIZON_DAYS): log sales base of each target day, what the deviations add to.
     """
 
@@ -70,12 +74,21 @@ class SequenceInputs:
     future: np.ndarray
     static: np.ndarray
     store: np.ndarray
+    calendar: np.ndarray
     base: np.ndarray
 
 
 def one_hot(codes: np.ndarray, n: int) -> np.ndarray:
     """float32 (..., n); codes outside 0..n-1 give all zeros."""
     return (np.asarray(codes)[..., None] == np.arange(n)).astype(np.float32)
+
+
+def calendar_codes(dates: np.ndarray) -> np.ndarray:
+    """int32 ``dates.shape + (len(CALENDAR_PARTS),)``: weekday 0..6 (Monday 0), day of month, month and ISO week,
+    each counted from 0, in CALENDAR_PARTS' order."""
+    cal = calendar_features(dates)
+    codes = [cal["day_of_week"], cal["day_of_month"] - 1, cal["month"] - 1, cal["week_of_year"] - 1]
+    return np.stack(codes, axis=-1).astype(np.int32)
 
 
 def masked_mean(values: np.ndarray, mask: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -154,6 +167,7 @@ class SequenceBuilder:
             future=future.astype(np.float32),
             static=static.astype(np.float32),
             store=self.embedding_row[store][:, None],
+            calendar=calendar_codes(dates[:, lookback:]),
             base=base[:, lookback:],
         )
 

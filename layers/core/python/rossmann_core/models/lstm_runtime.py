@@ -67,7 +67,7 @@ class SequenceScaler:
     static: ChannelRange
 
     def feed(self, inputs: SequenceInputs) -> dict[str, np.ndarray]:
-        """ONNX feed: past packed to (n, weeks, 7 * channels), future, static, store; float32/int32."""
+        """ONNX feed: past packed to (n, weeks, 7 * channels), future, static (float32), store, calendar (int32)."""
         past = self.past.scale(inputs.past)
         n, days, channels = past.shape
         return {
@@ -75,6 +75,7 @@ class SequenceScaler:
             "future": self.future.scale(inputs.future),
             "static": self.static.scale(inputs.static),
             "store": inputs.store,
+            "calendar": inputs.calendar,
         }
 
     def scale_target(self, deviation: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.errors import ManifestError
-from rossmann_core.features.sequences import FUTURE_CHANNELS, PAST_CHANNELS, STATIC_FEATURES
+from rossmann_core.features.sequences import FUTURE_CHANNELS, INPUT_NAMES, PAST_CHANNELS, STATIC_FEATURES
 from rossmann_core.features.tabular import FEATURE_NAMES
 from rossmann_core.models.lstm_runtime import ChannelRange, SequenceScaler, SequenceSpec
 from rossmann_core.models.manifest_fields import Fields, differences, frozen, plain
@@ -103,13 +103,19 @@ class LstmEntry(Calibrated):
     horizon_days: int
     sequence: SequenceSpec
 
-    OWN = ("file", "horizon_days", "lookback_weeks", "embedding_store_ids", "scaler")
+    OWN = ("file", "horizon_days", "lookback_weeks", "embedding_store_ids", "scaler", "input_names")
 
     @classmethod
     def from_fields(cls, fields: Fields) -> "LstmEntry":
         horizon = fields.integer("horizon_days")
         if horizon != HORIZON_DAYS:
             raise fields.error("horizon_days", f"is {horizon}, but this code builds {HORIZON_DAYS}-day LSTM windows")
+        names = fields.texts("input_names")
+        if names != INPUT_NAMES:
+            raise fields.error("input_names", (
+                f"differ from the LSTM inputs this code feeds (differences: {differences(names, INPUT_NAMES)}); "
+                f"{RETRAIN}"
+            ))
         scaler = fields.child("scaler")
         sequence = SequenceSpec(
             lookback_weeks=fields.integer("lookback_weeks"),
@@ -125,7 +131,7 @@ class LstmEntry(Calibrated):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "file": self.file, "horizon_days": self.horizon_days,
-                **self.sequence.to_manifest()}
+                "input_names": list(INPUT_NAMES), **self.sequence.to_manifest()}
 
 
 @dataclass(frozen=True)
