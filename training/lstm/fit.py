@@ -14,8 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def configure_tensorflow(settings: LstmSettings) -> None:
-    """Limit TensorFlow to ``settings.threads`` threads and fix every seed to ``settings.seed`` (call before
-    building)."""
+    """Limit TensorFlow to ``settings.threads`` threads (call before building; :func:`set_seed` per model)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(settings.threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
@@ -26,7 +25,6 @@ def configure_tensorflow(settings: LstmSettings) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:
         log.debug("TensorFlow threads were already configured in this process")
-    set_seed(settings.seed)
 
 
 def set_seed(seed: int) -> None:
