@@ -15,6 +15,7 @@ from rossmann_core.features.sequences import (
     SequenceInputs,
     calendar_codes,
 )
+from rossmann_core.features.tabular import calendar_features
 from rossmann_core.models.lstm_runtime import ChannelRange
 from rossmann_core.models.manifest import channel_range
 from rossmann_core.models.manifest_fields import Fields
@@ -50,7 +51,8 @@ def test_shapes_and_channel_names(builder: SequenceBuilder) -> None:
     assert inputs.static.shape == (n, len(STATIC_FEATURES))
     assert inputs.store.dtype == np.int32 and inputs.store[:, 0].tolist() == list(range(n))
     assert inputs.calendar.shape == (n, HORIZON_DAYS, len(CALENDAR_PARTS)) and inputs.calendar.dtype == np.int32
-    np.testing.assert_array_equal(inputs.calendar[0], calendar_codes(builder.panel.dates[501:501 + HORIZON_DAYS]))
+    np.testing.assert_array_equal(inputs.calendar[0], calendar_codes(
+        calendar_features(builder.panel.dates[501:501 + HORIZON_DAYS])))
     for names in (PAST_CHANNELS, FUTURE_CHANNELS, STATIC_FEATURES):
         assert len(set(names)) == len(names)
 
@@ -58,11 +60,11 @@ def test_shapes_and_channel_names(builder: SequenceBuilder) -> None:
 def test_calendar_codes_count_each_part_from_zero_within_its_size() -> None:
     # Thu 2015-01-01; Mon 2014-12-29 (ISO week 1 of 2015); Thu 2015-12-31 (ISO week 53); Sun 2015-06-14
     dates = np.array(["2015-01-01", "2014-12-29", "2015-12-31", "2015-06-14"], dtype="datetime64[D]")
-    codes = calendar_codes(dates)
+    codes = calendar_codes(calendar_features(dates))
     assert list(CALENDAR_PARTS) == ["weekday", "day_of_month", "month", "week_of_year"]
     assert codes.tolist() == [[3, 0, 0, 0], [0, 28, 11, 0], [3, 30, 11, 52], [6, 13, 5, 23]]
     days = np.arange(np.datetime64("2013-01-01"), np.datetime64("2016-01-01"))
-    assert (calendar_codes(days).max(axis=0) + 1).tolist() == list(CALENDAR_PARTS.values())
+    assert (calendar_codes(calendar_features(days)).max(axis=0) + 1).tolist() == list(CALENDAR_PARTS.values())
 
 
 def test_deviations_are_from_the_year_weekday_promo_base(builder: SequenceBuilder) -> None:

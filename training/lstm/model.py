@@ -56,14 +56,13 @@ def build_model(
 
 def model_inputs(lookback_weeks: int, past_width: int, future_width: int, static_width: int) -> list:
     """The named ``keras.Input`` tensors, in ``rossmann_core.features.sequences.INPUT_NAMES``' order."""
-    inputs = [
+    return [
         keras.Input((lookback_weeks, past_width), name="past"),
         keras.Input((HORIZON_DAYS, future_width), name="future"),
         keras.Input((static_width,), name="static"),
         keras.Input((1,), dtype="int32", name="store"),
         keras.Input((HORIZON_DAYS, len(CALENDAR_PARTS)), dtype="int32", name="calendar"),
     ]
-    return inputs
 
 
 def average_of(models: list[keras.Model]) -> keras.Model:

@@ -83,10 +83,9 @@ def one_hot(codes: np.ndarray, n: int) -> np.ndarray:
     return (np.asarray(codes)[..., None] == np.arange(n)).astype(np.float32)
 
 
-def calendar_codes(dates: np.ndarray) -> np.ndarray:
-    """int32 ``dates.shape + (len(CALENDAR_PARTS),)``: weekday 0..6 (Monday 0), day of month, month and ISO week,
-    each counted from 0, in CALENDAR_PARTS' order."""
-    cal = calendar_features(dates)
+def calendar_codes(cal: Mapping[str, np.ndarray]) -> np.ndarray:
+    """int32 ``shape + (len(CALENDAR_PARTS),)`` from :func:`~.tabular.calendar_features` of dates of that shape:
+    weekday 0..6 (Monday 0), day of month, month and ISO week, each counted from 0, in CALENDAR_PARTS' order."""
     codes = [cal["day_of_week"], cal["day_of_month"] - 1, cal["month"] - 1, cal["week_of_year"] - 1]
     return np.stack(codes, axis=-1).astype(np.int32)
 
@@ -159,7 +158,8 @@ class SequenceBuilder:
         known = np.isfinite(logs)
         dev = logs - base[:, :lookback]
         past = np.stack([dev, known, *(flags[name][:, :lookback] for name in PAST_CHANNELS[2:])], axis=-1)
-        future = self._future(store, covariates, flags, dates[:, lookback:], days[:, lookback:], year)
+        cal = calendar_features(dates[:, lookback:])
+        future = self._future(store, covariates, flags, dates[:, lookback:], days[:, lookback:], year, cal)
         static = self._static(store, origin, dates[:, :lookback], dev, known, flags["promo"][:, :lookback],
                               future, year)
         return SequenceInputs(
@@ -167,7 +167,7 @@ class SequenceBuilder:
             future=future.astype(np.float32),
             static=static.astype(np.float32),
             store=self.embedding_row[store][:, None],
-            calendar=calendar_codes(dates[:, lookback:]),
+            calendar=calendar_codes(cal),
             base=base[:, lookback:],
         )
 
@@ -188,13 +188,12 @@ class SequenceBuilder:
 
     def _future(
         self, store: np.ndarray, covariates: dict[str, np.ndarray], flags: dict[str, np.ndarray],
-        dates: np.ndarray, days: np.ndarray, year: dict[str, np.ndarray],
+        dates: np.ndarray, days: np.ndarray, year: dict[str, np.ndarray], cal: dict[str, np.ndarray],
     ) -> np.ndarray:
-        """(n, HORIZON_DAYS, len(FUTURE_CHANNELS)) float64."""
+        """(n, HORIZON_DAYS, len(FUTURE_CHANNELS)) float64; ``cal``: the target days' calendar features."""
         window = Panel(store_ids=np.arange(len(store)), start=self.panel.start,
                        sales=np.zeros(covariates["open"].shape, dtype=np.float32), **covariates)
         events = event_distances(window)
-        cal = calendar_features(dates)
         angle = 2 * np.pi * (cal["day_of_year"] - 1) / 365.25
         base = year["base"][:, self.lookback_days :]
         last_year = self.log_sales(store, days - WEEKDAY_YEAR_DAYS) - base
