@@ -63,6 +63,7 @@ def test_two_windows_step_back_by_42_days(rolling: tuple[dict[str, Any], Path]) 
         for name in MODELS:
             scores = scores_of(window, name)
             assert 0 < scores["rmspe"] < 0.5 and 0 < scores["coverage_90"] <= 1 and 0 < scores["width_90"] < 2
+            assert 0 < scores["rmspe_without_worst_row"] < scores["rmspe"]
     assert windows[0]["rmspe"] != windows[1]["rmspe"], "different days give different scores"
     assert json.loads(json.dumps(result))["windows"][1]["cutoff"] == "2014-11-08", "the result is JSON"
 
@@ -77,7 +78,7 @@ def test_a_window_holds_the_single_backtest_of_its_cutoff(
     for key in ("cutoff", "horizon", "rows"):
         assert window[key] == single[key]
     for name in MODELS:
-        for key in ("rmspe", "coverage_90"):
+        for key in ("rmspe", "rmspe_without_worst_row", "coverage_90"):
             assert scores_of(window, name)[key] == pytest.approx(scores_of(single, name)[key], rel=1e-6)
     assert window["baseline_rmspe"] == single["baseline_rmspe"]
 
@@ -99,6 +100,7 @@ def test_summary_is_the_mean_and_worst_of_the_windows(rolling: tuple[dict[str, A
         worst = result["windows"][rmspes.index(max(rmspes))]
         assert result["summary"][name] == {
             "mean_rmspe": pytest.approx(sum(rmspes) / 2),
+            "mean_rmspe_without_worst_row": pytest.approx(sum(s["rmspe_without_worst_row"] for s in per_window) / 2),
             "worst_rmspe": max(rmspes),
             "worst_cutoff": worst["cutoff"],
             "mean_coverage_90": pytest.approx(sum(coverages) / 2),
@@ -135,8 +137,8 @@ def test_one_window_writes_run_backtest_s_result(
     written = json.loads(out.read_text())
     expected = run_backtest(synthetic_dataset, CUTOFF, HORIZON, "rf", tmp_path / "direct")
     assert list(written) == list(expected) == [
-        "model", "version", "cutoff", "horizon", "rows", "rmspe", "coverage_90", "baseline_rmspe", "train_seconds",
-        "predict_seconds"], "the single-window JSON keeps its keys, in order"
+        "model", "version", "cutoff", "horizon", "rows", "rmspe", "rmspe_without_worst_row", "coverage_90",
+        "baseline_rmspe", "train_seconds", "predict_seconds"], "the single-window JSON keeps its keys, in order"
     timing = {"version", "train_seconds", "predict_seconds"}
     assert {k: v for k, v in written.items() if k not in timing} == {
         k: v for k, v in expected.items() if k not in timing}

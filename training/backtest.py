@@ -32,7 +32,7 @@ from .config import (
     LstmSettings,
 )
 from .data import Dataset
-from .metrics import coverage, rmspe
+from .metrics import coverage, rmspe, rmspe_without_worst_row
 from .train import train_model
 
 log = logging.getLogger(__name__)
@@ -182,9 +182,11 @@ def train_and_score(
 
 
 def scores(actual: np.ndarray, forecast: Forecast, scored: np.ndarray) -> dict[str, float]:
-    """RMSPE and 90 % interval coverage of the ``scored`` forecast rows against ``actual`` (scored rows)."""
+    """RMSPE (also without the worst row, :func:`rmspe_without_worst_row`) and 90 % interval coverage of the
+    ``scored`` forecast rows against ``actual`` (scored rows)."""
     return {
         "rmspe": rmspe(actual, forecast.sales[scored]),
+        "rmspe_without_worst_row": rmspe_without_worst_row(actual, forecast.sales[scored]),
         "coverage_90": coverage(actual, forecast.lower[scored], forecast.upper[scored]),
     }
 
@@ -221,6 +223,7 @@ def summarize(windows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         worst = int(np.argmax(rmspes))
         summary[name] = {
             "mean_rmspe": float(np.mean(rmspes)),
+            "mean_rmspe_without_worst_row": float(np.mean([s["rmspe_without_worst_row"] for s in per_window])),
             "worst_rmspe": rmspes[worst],
             "worst_cutoff": windows[worst]["cutoff"],
             "mean_coverage_90": float(np.mean(coverages)),
