@@ -3,11 +3,15 @@
 import numpy as np
 
 
+def squared_percentage_errors(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """((actual - predicted) / actual) ** 2 of the rows with actual > 0, shape (rows scored,)."""
+    scored = actual > 0
+    return ((actual[scored] - predicted[scored]) / actual[scored]) ** 2
+
+
 def rmspe(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Root mean square percentage error over rows with actual > 0 (Kaggle's rule)."""
-    scored = actual > 0
-    ratio = (actual[scored] - predicted[scored]) / actual[scored]
-    return float(np.sqrt(np.mean(ratio**2)))
+    return float(np.sqrt(np.mean(squared_percentage_errors(actual, predicted))))
 
 
 def rmspe_without_worst_row(actual: np.ndarray, predicted: np.ndarray) -> float:
@@ -17,8 +21,7 @@ def rmspe_without_worst_row(actual: np.ndarray, predicted: np.ndarray) -> float:
     against ~4,800 € on 2014-11-22) can hold 90 % of a window's squared error and hide what the models do on
     the other ~30,000 days.
     """
-    scored = actual > 0
-    squares = ((actual[scored] - predicted[scored]) / actual[scored]) ** 2
+    squares = squared_percentage_errors(actual, predicted)
     if squares.size < 2:
         raise ValueError("rmspe_without_worst_row needs at least two rows with actual > 0")
     return float(np.sqrt((squares.sum() - squares.max()) / (squares.size - 1)))
