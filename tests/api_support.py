@@ -1,16 +1,18 @@
-"""Helpers for the handler tests: point the API at a registry, genuine sample events, Lambda contexts, and a
-module's own S3 server holding a published model."""
+"""Helpers for the handler tests: point the API at a registry, genuine sample events, Lambda contexts, and the
+session's S3 server holding a published model."""
 
 import contextlib
 import copy
+import gc
+import importlib
 import json
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from forecast_api import model_state
 from rossmann_core.serving.settings import MODEL_CACHE_DIR_ENV, MODEL_REGISTRY_ENV, MODEL_VERSION_ENV
@@ -27,6 +29,14 @@ def serve_from(monkeypatch: pytest.MonkeyPatch, registry: str | Path | None, cac
         else:
             monkeypatch.setenv(name, str(value))
     model_state.reset()
+
+
+def api_lambda_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The API's Lambda entry (``api_lambda.handler``), imported as Lambda imports it; the garbage collector's
+    freeze that the entry applies for a cold start is undone, so the rest of the test session collects as usual."""
+    entry = importlib.import_module("api_lambda")
+    gc.unfreeze()
+    return entry.handler
 
 
 def event(name: str) -> dict[str, Any]:
@@ -54,19 +64,23 @@ def batch_context(aws_request_id: str = "test-request") -> LambdaContext:
     return LambdaContext(aws_request_id, "rossmann-forecast-batch", 3538)
 
 
+def reset_s3(endpoint: str) -> None:
+    """Empty the S3 server at ``endpoint`` (moto's reset API): every bucket and object goes."""
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+
+
 @contextlib.contextmanager
 def s3_stack(
-    buckets: dict[str, str], version_dir: Path, env: dict[str, str] | None = None, data_files: tuple[Path, ...] = ()
+    endpoint: str, buckets: dict[str, str], version_dir: Path, env: dict[str, str] | None = None,
+    data_files: tuple[Path, ...] = (),
 ) -> Iterator[Any]:
-    """A moto S3 server of a test module's own on 127.0.0.1, boto3 pointed at it (plus ``env``), the
-    ``buckets`` created, ``version_dir`` published under ``models/`` of ``buckets["models"]`` with its
-    latest.json and ``data_files`` uploaded by name to ``buckets["data"]``; yields the client and stops the
-    server after."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    """The session's S3 server at ``endpoint`` (fixture ``s3_endpoint``), emptied, boto3 pointed at it (plus
+    ``env``), the ``buckets`` created, ``version_dir`` published under ``models/`` of ``buckets["models"]`` with
+    its latest.json and ``data_files`` uploaded by name to ``buckets["data"]``; yields the client and empties the
+    server again after."""
+    reset_s3(endpoint)
     patch = pytest.MonkeyPatch()
-    settings = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "test",
+    settings = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
                 "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-central-1", **(env or {})}
     for name, value in settings.items():
         patch.setenv(name, value)
@@ -83,4 +97,4 @@ def s3_stack(
         yield client
     finally:
         patch.undo()
-        server.stop()
+        reset_s3(endpoint)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
 from api_support import serve_from
-from functions.api.app import app
+from forecast_api.application import create_app
 from rossmann_core import HORIZON_DAYS
 from synthetic import SyntheticData, write_synthetic_data
 from training.backtest import run_backtest
@@ -42,9 +42,25 @@ class EnsembleBacktest:
     version_dir: Path
 
 
+TIERS = ("unit", "functional", "system")
+"""Test tiers, one folder each (docs/conventions.md): each test is marked with its folder's tier."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Refuse a test that reads the real Kaggle files without ``@pytest.mark.real_data`` (``-m "not real_data"``
-    must deselect every one of them)."""
+    """Mark each test with its tier (its folder under tests/, unless marked with a heavier one, e.g. a functional
+    module's test that needs the tiny ensemble's training); refuse a test outside the tier folders, and one
+    that reads the real Kaggle files without ``@pytest.mark.real_data`` (``-m "not real_data"`` must deselect
+    every one of them) or outside the system tier."""
+    for item in items:
+        tier = item.path.parent.name
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid} is not in a tier folder: tests/{{{','.join(TIERS)}}}/")
+        if not any(item.get_closest_marker(name) for name in TIERS):  # a heavier tier may be marked by hand
+            item.add_marker(tier)
+    outside = [item.nodeid for item in items
+               if item.get_closest_marker("real_data") and item.path.parent.name != "system"]
+    if outside:
+        raise pytest.UsageError(f"real-data tests belong in tests/system: {', '.join(outside)}")
     unmarked = [item.nodeid for item in items if "real_data_dir" in getattr(item, "fixturenames", ())
                 and item.get_closest_marker("real_data") is None]
     if unmarked:
@@ -130,8 +146,8 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture()
 def client(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The API app (functions/api/app.py) through TestClient, serving the tiny forest's local registry."""
+    """The API app (``create_app()``) through TestClient, serving the tiny forest's local registry."""
     serve_from(monkeypatch, synthetic_version_dir.parent)
-    with TestClient(app) as test_client:
+    with TestClient(create_app()) as test_client:
         yield test_client
     serve_from(monkeypatch, None)

@@ -13,7 +13,7 @@ from rossmann_core.data.dates import iso_day
 from rossmann_core.errors import RossmannError, SettingsError
 
 from . import config
-from .config import MODELS
+from .config import ENSEMBLE, MODELS, SERVED_DEFAULT
 
 log = logging.getLogger("training")
 
@@ -88,15 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-dir", help=data_help)
     train.add_argument("--out", default=str(config.DEFAULT_ARTIFACTS_DIR), help="artifacts folder")
     train.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS,
-                       help="models of the version (default all, which adds their blend 'ensemble')")
+                       help=f"models of the version (default all, which adds their blend '{ENSEMBLE}')")
     train.set_defaults(run=_train)
 
     backtest = commands.add_parser("backtest", help="train up to a cutoff and score the next days")
     backtest.add_argument("--data-dir", help=data_help)
     backtest.add_argument("--cutoff", required=True, help="last training day, YYYY-MM-DD")
     backtest.add_argument("--horizon", type=int, default=HORIZON_DAYS)
-    backtest.add_argument("--model", default="rf", choices=[*MODELS, "ensemble"],
-                          help="ensemble trains every model and also reports each member's scores")
+    backtest.add_argument("--model", default=SERVED_DEFAULT, choices=[*MODELS, ENSEMBLE],
+                          help=f"{ENSEMBLE} (the served default) trains every model and also reports each member's "
+                               "scores")
     backtest.add_argument("--windows", type=int, default=1,
                           help="rolling origin: backtest at this many cutoffs, --cutoff and then every --step "
                                "days back (default 1); above 1 the JSON holds 'windows' and 'summary'")

@@ -26,6 +26,7 @@ from .config import (
     DEFAULT_BOOSTING,
     DEFAULT_FOREST,
     DEFAULT_LSTM,
+    ENSEMBLE,
     MIN_HISTORY_DAYS,
     MODELS,
     ForestSettings,
@@ -37,7 +38,7 @@ from .train import train_model
 
 log = logging.getLogger(__name__)
 
-TRAINED_FOR = {"rf": ("rf",), "hgb": ("hgb",), "lstm": ("lstm",), "ensemble": MODELS}
+TRAINED_FOR = {"rf": ("rf",), "hgb": ("hgb",), "lstm": ("lstm",), ENSEMBLE: MODELS}
 """The models a backtest of each model trains (the ensemble's: every model, so that each is scored as a member)."""
 
 
@@ -164,7 +165,7 @@ def train_and_score(
     baseline = np.exp(forecast_baseline(version, panel, horizon))
     result = {
         "model": model,
-        "version": version.version,
+        "version": version.name,
         "cutoff": str(cutoff),
         "horizon": horizon,
         "rows": int(scored.sum()),
@@ -174,7 +175,7 @@ def train_and_score(
         "predict_seconds": round(predict_seconds, 3),
     }
     widths = {model: interval_width(actual[scored], forecast, scored)}
-    if model == "ensemble":
+    if model == ENSEMBLE:
         members = {name: forecast_panel(version, panel, origin, horizon, model=name) for name in TRAINED_FOR[model]}
         result["members"] = {name: scores(actual[scored], member, scored) for name, member in members.items()}
         widths |= {name: interval_width(actual[scored], member, scored) for name, member in members.items()}

@@ -21,16 +21,16 @@ longest being the year-over-year growth (the 91 days ending 364 days before the 
 
 @dataclass(frozen=True)
 class ForestSettings:
-    """Random Forest hyper-parameters: accuracy vs. size and cold start, see docs/benchmarks.md.
+    """Random Forest hyper-parameters: accuracy vs. size and cold start.
 
-    16 trees, not 24: in the blend (weight 0.4) the 8 trees are worth 0.0001-0.0011 of RMSPE on three of the four
-    backtest windows and cost ~160 ms of the API's cold start (0.97 s -> 0.80 s) and 4.3 MB of rf.onnx.
+    16 trees, not 24: in the blend, more trees are worth too little RMSPE for the cold start and model size they
+    cost (docs/decisions/003-forest-size.md).
 
     ``interval_trees``: trees of the forest that forecasts the interval window (the forecast days a year
     earlier, whose residuals every model's interval pools with its calibration window's;
     :mod:`training.rf.interval_windows`).
     ``max_train_rows``: a row budget; when the data has more training rows, a seeded uniform sample of
-    that many is fitted (None: every row; ``scripts/scale_bench.py`` caps larger fleets at today's size).
+    that many is fitted (None: every row; ``scripts/bench/scale_bench.py`` caps larger fleets at today's size).
     """
 
     n_estimators: int = 16
@@ -50,7 +50,7 @@ DEFAULT_FOREST = ForestSettings()
 @dataclass(frozen=True)
 class BoostingSettings:
     """Histogram gradient boosting, the second tree member: same rows, features and target as the forest
-    (see docs/benchmarks.md, "Gradient-boosted member"). No early stopping: every window fits the same trees."""
+    (docs/decisions/001-blend-weights.md). No early stopping: every window fits the same trees."""
 
     max_iter: int = 800
     learning_rate: float = 0.05
@@ -64,17 +64,20 @@ DEFAULT_BOOSTING = BoostingSettings()
 
 MODELS = ("rf", "hgb", "lstm")
 """Trainable models; with every member of BLEND_WEIGHTS (weight > 0), a version also holds their blend as
-``ensemble``."""
+:data:`ENSEMBLE`."""
+ENSEMBLE = "ensemble"
+"""The blend of the members (a model with no file of its own) and, when trained, the version's default model."""
+SERVED_DEFAULT = ENSEMBLE
+"""The model the product serves by default, and so the default of ``backtest --model``."""
 BLEND_WEIGHTS = MappingProxyType({"rf": 0.4, "hgb": 0.6, "lstm": 0.0})
-"""The ensemble: weights of the members' corrected log forecasts, chosen on the four rolling backtest windows
-(docs/benchmarks.md, "Gradient-boosted member"), not on one calibration window; a member of weight 0 is left out.
-The LSTM's best weight there is 0-0.05 (0.0001 of RMSPE) and it would double the API's CPU per request, so the
-ensemble leaves it out; the LSTM is still trained and served as its own model."""
+"""The ensemble: weights of the members' corrected log forecasts, chosen on rolling backtest windows, not on one
+calibration window; a member of weight 0 is left out, the LSTM among them (docs/decisions/001-blend-weights.md,
+docs/decisions/004-lstm-outside-blend.md); the LSTM is still trained and served as its own model."""
 
 
 @dataclass(frozen=True)
 class LstmSettings:
-    """LSTM windows, architecture and fitting (see docs/benchmarks.md, ``## LSTM``).
+    """LSTM windows, architecture and fitting (docs/model.md, "LSTM"; docs/decisions/026-lstm-inputs-and-seeds.md).
 
     ``origin_stride_days`` is coprime with 7 so training origins fall on every weekday. ``seeds`` models are
     fitted, from seeds ``seed``, ``seed + 1``, ...; the exported graph serves their mean.

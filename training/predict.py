@@ -70,6 +70,6 @@ def write_forecasts(version: ModelVersion, future_path: Path, model: str, out_pa
     os.replace(temporary, out_path)
     rows = text.count("\n") - 1
     log.info(
-        "wrote %d forecasts of %s (model %s, version %s) to %s", rows, future_path, model, version.version, out_path
+        "wrote %d forecasts of %s (model %s, version %s) to %s", rows, future_path, model, version.name, out_path
     )
     return rows

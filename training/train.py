@@ -20,8 +20,8 @@ import numpy as np
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES
-from rossmann_core.models.forest_target import FOREST_TARGET
-from rossmann_core.models.version import STATE_FILE
+from rossmann_core.models.tree_target import TREE_TARGET
+from rossmann_core.models.version import STORE_STATE_FILE
 from rossmann_core.serving.history_state import state_bytes
 
 from .calibration import calibrate, fit_blend
@@ -30,6 +30,7 @@ from .config import (
     DEFAULT_BOOSTING,
     DEFAULT_FOREST,
     DEFAULT_LSTM,
+    ENSEMBLE,
     MODELS,
     STATE_HISTORY_DAYS,
     BoostingSettings,
@@ -39,8 +40,8 @@ from .config import (
 from .data import Dataset
 from .export import git_commit, new_version_name, write_version
 from .hgb.train import HGB_FILE, train_boosting
-from .rf.rows import tree_rows
 from .rf.train import RF_FILE, train_forest
+from .tree_rows import tree_rows
 from .windows import origin_rows
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def train_model(
     calib_y = history.sales[calib_idx[:2]]
     lead_days = calib_idx[1] - calib_idx[2]
     state = history.window(dates[-1] - np.timedelta64(STATE_HISTORY_DAYS - 1, "D"), dates[-1])
-    files = {STATE_FILE: state_bytes(state, dataset.stores)}
+    files = {STORE_STATE_FILE: state_bytes(state, dataset.stores)}
     entries: dict[str, dict[str, Any]] = {}
     calib_logs: dict[str, np.ndarray] = {}
     first_train_day = dates[0]
@@ -97,9 +98,9 @@ def train_model(
     blend = {name: weight for name, weight in BLEND_WEIGHTS.items() if weight > 0}
     if len(blend) > 1 and set(blend) <= set(entries):
         corrections = {name: entries[name]["correction"] for name in blend}
-        entries["ensemble"] = fit_blend(calib_y, calib_logs, corrections, lead_days, blend, earlier)
-        log.info("ensemble weights %s, calibration RMSPE %.4f", entries["ensemble"]["weights"],
-                 entries["ensemble"]["metrics"]["calibration_rmspe"])
+        entries[ENSEMBLE] = fit_blend(calib_y, calib_logs, corrections, lead_days, blend, earlier)
+        log.info("%s weights %s, calibration RMSPE %.4f", ENSEMBLE, entries[ENSEMBLE]["weights"],
+                 entries[ENSEMBLE]["metrics"]["calibration_rmspe"])
 
     manifest: dict[str, Any] = {
         "version": new_version_name(),
@@ -115,11 +116,11 @@ def train_model(
         "rows": rows,
         "feature_names": list(FEATURE_NAMES),
         "feature_dtype": "float32",
-        "target": FOREST_TARGET.description,
+        "target": TREE_TARGET.description,
         "models": entries,
     }
-    if "ensemble" in entries:
-        manifest["default_model"] = "ensemble"
+    if ENSEMBLE in entries:
+        manifest["default_model"] = ENSEMBLE
     version_dir = write_version(out_dir, files, manifest)
     log.info("training done in %.1f s", time.perf_counter() - started)
     return version_dir

@@ -7,7 +7,7 @@ import numpy as np
 
 from .calibration import EarlierResiduals, calibrate
 from .parity import Regressor, onnx_parity
-from .rf.rows import TreeRows
+from .tree_rows import TreeRows
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Which (store, day, origin) rows are scored: open days with sales, forecast from a given origin.
 
 Every model of a version is calibrated on :func:`origin_rows` of the same origin (the 42 days before
-the cutoff); the forest's training rows (:mod:`training.rf.rows`) are such rows of earlier origins.
+the cutoff); the forest's training rows (:mod:`training.tree_rows`) are such rows of earlier origins.
 """
 
 import numpy as np

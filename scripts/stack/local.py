@@ -3,7 +3,7 @@
 ``up``: an S3-API server (moto) in the background, the buckets of ``template.yaml`` (names read from
 its parameter defaults), ``train.csv`` without its last ``--hold-back-days`` days and ``store.csv``
 uploaded to the data bucket, a trained model version published to the registry, the API served by
-uvicorn from ``functions/api/app.py``, and the nightly batch (``functions/batch/app.py``) invoked with
+uvicorn from ``forecast_api.application:create_app``, and the nightly batch (``batch_lambda.handler``) invoked with
 the genuine scheduled event in ``events/``; then the held-back tail is appended (the whole file
 uploaded) and the batch runs for the next day. After each run the API's origin (``GET /health``)
 moves to the newest data's last day without a restart: ``stack.json`` lists the steps.
@@ -16,7 +16,7 @@ State lives in ``--state-dir`` (default ``.local/``): ``<name>.pid`` (JSON: pid 
 """
 
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import signal
@@ -140,11 +140,9 @@ def down(state_dir: Path) -> list[str]:
 
 
 def invoke_batch(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """Call ``functions/batch/app.py``'s handler in this process with ``event``, as Lambda would."""
+    """Call ``batch_lambda.handler`` in this process with ``event``, as Lambda would."""
     os.environ.update(env)
-    spec = importlib.util.spec_from_file_location("batch_app", REPO_ROOT / "functions" / "batch" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("batch_lambda")
 
     class Context:
         aws_request_id = f"local-{int(time.time())}"
@@ -228,7 +226,7 @@ def _up(config: LocalConfig) -> dict[str, Any]:
     settings = {"MODEL_REGISTRY": registry, "DATA_BUCKET": data, "FORECAST_BUCKET": buckets["ForecastBucket"],
                 "STATE_REFRESH_SECONDS": STATE_REFRESH_SECONDS}
     api_env = {**env, **settings, "MODEL_CACHE_DIR": str(state / "cache" / "api")}
-    api = start_process(state, "api", [str(VENV_BIN / "uvicorn"), "app:app", "--app-dir", "functions/api",
+    api = start_process(state, "api", [str(VENV_BIN / "uvicorn"), "--factory", "forecast_api.application:create_app",
                                        "--host", "127.0.0.1", "--port", str(config.api_port)], api_env)
     wait_for_http(f"{config.api_url}/health", api, state / "api.log")
     origins = [origin_step("model loaded, no batch run yet", api_health(config.api_url))]

@@ -2,7 +2,7 @@
 
 AWS's Runtime Interface Emulator (shipped in aws-sam-cli: ``samcli/local/rapid/aws-lambda-rie-x86_64``)
 serves Lambda's invoke API on 127.0.0.1 and runs the function's bootstrap, ``python3.12 -m awslambdaric
-app.handler`` (the Runtime Interface Client of Lambda's python3.12 runtime, pinned in
+api_lambda.handler`` (the Runtime Interface Client of Lambda's python3.12 runtime, pinned in
 ``requirements-rie.txt``, installed into ``.venv-rie/`` by ``scripts/setup_rie.sh``): an init phase,
 then each invoke with a real context object, and Lambda's own ``REPORT`` lines (Init Duration, Duration,
 Max Memory Used). As on Lambda, the function folder is the task root and each layer's ``python/`` is
@@ -32,6 +32,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .template import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 RIE_VENV = REPO / ".venv-rie"
@@ -69,7 +71,7 @@ class Function:
     task_root: Path
     layers: tuple[Path, ...]
     environment: dict[str, str]
-    handler: str = "app.handler"
+    handler: str
     memory_mb: int = 2048
     timeout_s: int = 60
 
@@ -158,13 +160,19 @@ class Emulator:
         self.log.unlink(missing_ok=True)
 
 
+def template_handler(logical_id: str) -> str:
+    """The ``Handler`` template.yaml gives the function ``logical_id``."""
+    return load_template()["Resources"][logical_id]["Properties"]["Handler"]
+
+
 def api_function(build_dir: Path, core_layer: Path, environment: dict[str, str]) -> Function:
-    return Function(build_dir / "ApiFunction", (core_layer, build_dir / "RuntimeLayer" / "python"), environment)
+    return Function(build_dir / "ApiFunction", (core_layer, build_dir / "RuntimeLayer" / "python"), environment,
+                    handler=template_handler("ApiFunction"))
 
 
 def batch_function(build_dir: Path, core_layer: Path, environment: dict[str, str]) -> Function:
     return Function(build_dir / "BatchFunction", (core_layer, build_dir / "RuntimeLayer" / "python"), environment,
-                    timeout_s=900)
+                    handler=template_handler("BatchFunction"), timeout_s=900)
 
 
 def cold_run(function: Function, events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -43,24 +43,24 @@ def main(build_dir: Path, models: Path, runtime: Path) -> dict:
     sys.path.append(str(runtime))  # what Lambda's runtime provides after the layers: boto3 and botocore
     os.environ.update(MODEL_REGISTRY=str(models), MODEL_CACHE_DIR=str(build_dir / ".smoke-cache"))
     started = time.perf_counter()
-    import app  # the API function's handler module, as Lambda imports it
+    import api_lambda  # the API function's handler module, as Lambda imports it
 
     import_seconds = time.perf_counter() - started
-    health = app.handler(http_event("GET", "/health"), Context())
-    forecast = app.handler(http_event("POST", "/forecasts", {"stores": [1], "horizon_days": 42}), Context())
-    page = app.handler(http_event("GET", "/"), Context())
-    sys.path[0] = str(build_dir / "BatchFunction")
-    del sys.modules["app"]
-    import app as batch_app
+    health = api_lambda.handler(http_event("GET", "/health"), Context())
+    forecast = api_lambda.handler(http_event("POST", "/forecasts", {"stores": [1], "horizon_days": 42}), Context())
+    page = api_lambda.handler(http_event("GET", "/"), Context())
+    sys.path.insert(1, str(build_dir / "BatchFunction"))
     import numpy
     import onnxruntime
+
+    import batch_lambda
 
     return {
         "python": sys.version.split()[0], "numpy": numpy.__version__, "onnxruntime": onnxruntime.__version__,
         "api_import_seconds": round(import_seconds, 3), "health": health["statusCode"],
         "forecast": forecast["statusCode"], "forecast_days": len(json.loads(forecast["body"])["stores"][0]["date"]),
         "page": page["statusCode"], "page_inlines_uplot": "uPlot" in page["body"],
-        "batch_handler": callable(batch_app.handler),
+        "batch_handler": callable(batch_lambda.handler),
     }
 
 

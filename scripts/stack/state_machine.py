@@ -1,13 +1,12 @@
 """Local emulation of the nightly state machine: template.yaml's definition walked in order, in-process.
 
-``execute(event, env)`` reads ``NightlyStateMachine``'s ASL definition from ``template.yaml``, maps
-each Task's ``Resource`` (a ``${...}`` substitution) to its function's ``Handler`` in
-``functions/batch/app.py`` and runs the states as Step Functions would pass data: a Task's input is
-the state's input and its result the output; a Map runs its ``ItemProcessor`` for each item at
-``ItemsPath`` (one after another here, up to ``MaxConcurrency`` at once in AWS) and puts the results
-at ``ResultPath``. Supported: Task, Map (INLINE), Succeed, Fail, and the paths ``$`` and ``$.key``;
-a task that raises fails the execution at once (Retry is not emulated: locally a failure is not
-transient). With a moto S3 server (``scripts/local_up.sh``):
+``execute(event, env)`` reads ``NightlyStateMachine``'s ASL definition from the file its ``DefinitionUri`` names
+(``functions/batch/statemachine.asl.json``), maps each Task's ``Resource`` (a ``${...}`` substitution) to its
+function's ``Handler`` in ``batch_lambda`` and runs the states as Step Functions would pass data: a Task's input is
+the state's input and its result the output; a Map runs its ``ItemProcessor`` for each item at ``ItemsPath`` (one
+after another here, up to ``MaxConcurrency`` at once in AWS) and puts the results at ``ResultPath``. Supported:
+Task, Map (INLINE), Succeed, Fail, and the paths ``$`` and ``$.key``; a task that raises fails the execution at once
+(Retry is not emulated: locally a failure is not transient). With a moto S3 server (``scripts/local_up.sh``):
 
     .venv/bin/python -m scripts.stack.state_machine --run-date 2015-06-21 [--shard-stores 300]
 
@@ -15,7 +14,7 @@ runs plan, every shard and commit against the local stack of ``--state-dir`` (it
 """
 
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import sys
@@ -31,7 +30,7 @@ from rossmann_core.errors import RossmannError
 from .template import REPO_ROOT, load_template
 
 STATE_MACHINE = "NightlyStateMachine"
-BATCH_APP = REPO_ROOT / "functions" / "batch" / "app.py"
+BATCH_ENTRY = "batch_lambda"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -52,9 +51,14 @@ class LambdaContext:
         return f"arn:aws:lambda:eu-central-1:123456789012:function:{self.function_name}"
 
 
+def definition_path(template: dict[str, Any] | None = None) -> Path:
+    """The ASL file the template's ``DefinitionUri`` names, relative to the repository."""
+    return REPO_ROOT / (template or load_template())["Resources"][STATE_MACHINE]["Properties"]["DefinitionUri"]
+
+
 def definition(template: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The state machine's ASL definition as written in the template (``${...}`` left in place)."""
-    return (template or load_template())["Resources"][STATE_MACHINE]["Properties"]["Definition"]
+    """The state machine's ASL definition as deployed (``${...}`` substitutions left in place)."""
+    return json.loads(definition_path(template).read_text())
 
 
 def task_functions(template: dict[str, Any] | None = None) -> dict[str, str]:
@@ -64,25 +68,17 @@ def task_functions(template: dict[str, Any] | None = None) -> dict[str, str]:
     return {f"${{{name}}}": value["Fn::GetAtt"][0] for name, value in substitutions.items()}
 
 
-def batch_app() -> Any:
-    """``functions/batch/app.py`` loaded as Lambda loads it."""
-    spec = importlib.util.spec_from_file_location("batch_app", BATCH_APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def handlers(template: dict[str, Any] | None = None) -> dict[str, tuple[str, Handler, int]]:
-    """``${Name}`` -> (function logical id, its handler in functions/batch/app.py, its MemorySize)."""
+    """``${Name}`` -> (function logical id, its handler in ``batch_lambda``, its MemorySize)."""
     template = template or load_template()
-    app = batch_app()
+    entry = importlib.import_module(BATCH_ENTRY)
     found = {}
     for resource, logical_id in task_functions(template).items():
         properties = template["Resources"][logical_id]["Properties"]
         module, _, attribute = properties["Handler"].partition(".")
-        if module != "app" or properties["CodeUri"].rstrip("/") != "functions/batch":
-            raise ExecutionFailedError(f"{logical_id} is not a handler of functions/batch/app.py")
-        found[resource] = (logical_id, getattr(app, attribute), int(properties["MemorySize"]))
+        if module != BATCH_ENTRY or properties["CodeUri"].rstrip("/") != "functions/batch":
+            raise ExecutionFailedError(f"{logical_id} is not a handler of functions/batch/{BATCH_ENTRY}.py")
+        found[resource] = (logical_id, getattr(entry, attribute), int(properties["MemorySize"]))
     return found
 
 

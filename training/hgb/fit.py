@@ -6,7 +6,7 @@ import time
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from rossmann_core.models.forest_target import FOREST_TARGET
+from rossmann_core.models.tree_target import TREE_TARGET
 
 from ..config import BoostingSettings
 
@@ -30,6 +30,6 @@ def fit_boosting(features: np.ndarray, sales: np.ndarray, settings: BoostingSett
     """Fit on float32 features (n, n_features) and sales > 0 in euros (n,)."""
     started = time.perf_counter()
     log.info("fitting %d boosting iterations on %d rows x %d features", settings.max_iter, *features.shape)
-    model = make_boosting(settings).fit(features, FOREST_TARGET.encode(features, sales))
+    model = make_boosting(settings).fit(features, TREE_TARGET.encode(features, sales))
     log.info("  boosting fitted in %.0f s", time.perf_counter() - started)
     return model

@@ -1,6 +1,6 @@
 """Train the gradient-boosted member at a cutoff: features -> fit -> calibration -> ONNX (checked) -> entry.
 
-It learns from the forest's training rows and features (:class:`training.rf.rows.TreeRows`, built once) and
+It learns from the forest's training rows and features (:class:`training.tree_rows.TreeRows`, built once) and
 target, and is calibrated on the same rows of C-41..C; its interval pools the forest's year-ago window
 residuals like every model's (:mod:`training.calibration`).
 """
@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from rossmann_core.features.tabular import FEATURE_NAMES
-from rossmann_core.models.forest_target import FOREST_TARGET
+from rossmann_core.models.tree_target import TREE_TARGET
 
 from ..calibration import EarlierResiduals
 from ..config import BoostingSettings
-from ..rf.rows import TreeRows
 from ..tree_entry import tree_entry
+from ..tree_rows import TreeRows
 from .export import boosting_to_onnx
 from .fit import fit_boosting
 
@@ -30,7 +30,7 @@ def train_boosting(
     started = time.perf_counter()
     model = fit_boosting(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - started
-    calib_log = FOREST_TARGET.decode(rows.calib_x, model.predict(rows.calib_x))
+    calib_log = TREE_TARGET.decode(rows.calib_x, model.predict(rows.calib_x))
     onnx_model = boosting_to_onnx(model, len(FEATURE_NAMES))
     kind = "sklearn HistGradientBoostingRegressor via skl2onnx"
     entry = tree_entry("HGB", HGB_FILE, kind, settings, rows, calib_log, earlier, onnx_model, model, fit_seconds)

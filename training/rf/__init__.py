@@ -1,6 +1,7 @@
-"""The Random Forest: training rows, pipeline fit, ONNX export (compact trees), importance, training at a cutoff.
+"""The Random Forest: pipeline fit, ONNX export (compact trees), importance, training at a cutoff (its rows come
+from :mod:`training.tree_rows`, shared with the boosting).
 
 scikit-learn and skl2onnx are used in training only; serving runs the exported graph through
 :mod:`rossmann_core.models.forecast` and decodes its output with the same
-:data:`rossmann_core.models.forest_target.FOREST_TARGET` that :mod:`.fit` encodes the target with.
+:data:`rossmann_core.models.tree_target.TREE_TARGET` that :mod:`.fit` encodes the target with.
 """

@@ -6,7 +6,7 @@ ahead: pooled with the two windows before it, the 90 % interval covered 72 % of 
 earlier, same weekdays and season), forecast from origin C-364 by a forest of ``settings.interval_trees``
 trees trained on the cutoff forest's rows whose target day is at most that origin. Without the history
 for it (under MIN_HISTORY_DAYS + 42 days before that origin) the window just before the calibration
-window (C-83..C-42 from origin C-84) stands in. Study: ``scripts/interval_pool_study.py``.
+window (C-83..C-42 from origin C-84) stands in. Study: ``scripts/studies/interval_pool_study.py``.
 """
 
 import logging

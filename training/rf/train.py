@@ -1,7 +1,7 @@
 """Train the Random Forest at a cutoff: rows -> features -> fit -> calibration -> ONNX (checked) -> entry.
 
 The caller (:func:`training.train.train_model`) gives the history up to the cutoff T and the shared
-calibration rows (days T-41..T from origin T-42); training rows end at T-42 (:mod:`.rows`).
+calibration rows (days T-41..T from origin T-42); training rows end at T-42 (:mod:`training.tree_rows`).
 """
 
 import time
@@ -16,11 +16,11 @@ from ..calibration import EarlierResiduals
 from ..config import ForestSettings
 from ..metrics import rmspe_correction
 from ..tree_entry import tree_entry
+from ..tree_rows import TreeRows
 from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
 from .interval_windows import interval_origins, window_residuals
-from .rows import TreeRows
 
 RF_FILE = "rf.onnx"
 

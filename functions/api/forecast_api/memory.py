@@ -1,10 +1,9 @@
 """Hand the memory a large request freed back to the system, so a worker's size stays flat.
 
-glibc's allocator keeps what a request frees in its heap and per-thread arenas for reuse: one all-stores
-forecast (features, LSTM inputs and the JSON document, ~200 MB at its peak) left each uvicorn worker 200-300
-MB larger for good, and a few concurrent ones took two workers from 0.83 to 1.6 GB (docs/benchmarks.md,
-"Load"). ``malloc_trim(0)`` returns the free pages of every arena (~2 ms after an all-stores request). Where
-the C library is not glibc (no ``malloc_trim``), :func:`release_freed` does nothing.
+glibc's allocator keeps what a request frees in its heap and per-thread arenas for reuse, so without this an
+all-stores forecast leaves a worker larger for good (docs/decisions/012-api-memory-large-requests.md).
+``malloc_trim(0)`` returns the free pages of every arena. Where the C library is not glibc (no
+``malloc_trim``), :func:`release_freed` does nothing.
 """
 
 import ctypes

@@ -8,7 +8,7 @@ last). Other malformed JSON is left to FastAPI's own 422.
 The request id is the Lambda invocation's ``aws_request_id`` when Mangum passes a context, else a
 fresh UUID (uvicorn); it is returned in the ``x-request-id`` header and added to every log line of the
 request (Powertools' context keys). In Lambda, Powertools adds the invocation's own keys (cold start,
-function request id, API Gateway's request id as ``correlation_id``: ``app.handler``).
+function request id, API Gateway's request id as ``correlation_id``: ``api_lambda.handler``).
 """
 
 import json

@@ -111,7 +111,7 @@ def preload() -> None:
 def loaded_version() -> str | None:
     """Name of the version in memory, None before the first successful load."""
     loaded = _cache.loaded
-    return None if loaded is None else loaded.version.version
+    return None if loaded is None else loaded.version.name
 
 
 def registry_manifests() -> list[Manifest]:

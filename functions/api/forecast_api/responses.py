@@ -43,7 +43,7 @@ def forecast_document(servable: Servable, result: StoreForecasts, page: Page | N
     interval = servable.version.manifest.models[result.model].interval
     return {
         "model": result.model,
-        "model_version": servable.version.version,
+        "model_version": servable.version.name,
         "origin": str(servable.origin),
         "history_source": servable.state.source,
         "history_run_date": None if servable.state.run_date is None else str(servable.state.run_date),

@@ -88,8 +88,8 @@ def to_overrides(covariates: list[CovariateOverride]) -> CovariateOverrides | No
 
 LARGE_REQUEST_STORES = 200
 """Requests for more stores than this are computed one at a time per process: an all-stores request holds a
-few hundred MB at its peak and the allocator keeps that memory for every one computed at once
-(docs/benchmarks.md, "Hardening"); they are CPU-bound, so running them side by side gains nothing."""
+few hundred MB at its peak and the allocator keeps that memory for every one computed at once; they are
+CPU-bound, so running them side by side gains nothing (docs/decisions/012-api-memory-large-requests.md)."""
 _large_requests = threading.Lock()
 
 
@@ -123,7 +123,7 @@ def health(model: ServableDep) -> HealthResponse:
     """Status, the loaded model version and the history forecasts start from (loads them on first call)."""
     state = model.state
     return HealthResponse(
-        status="ok", model_version=model.version.version, models=list(model.version.models),
+        status="ok", model_version=model.version.name, models=list(model.version.models),
         default_model=model.default_model, origin=model.origin.astype(dt.date),
         model_origin=model.model_origin.astype(dt.date), history_source=state.source,
         history_run_date=None if state.run_date is None else state.run_date.astype(dt.date),

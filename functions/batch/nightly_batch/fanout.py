@@ -33,7 +33,7 @@ from nightly_batch import output as batch_output
 from nightly_batch.run import BatchError, Prepared, forecast_history, prepare_run, read_object, run_summary, stopwatch
 from rossmann_core.data.panel import Panel
 from rossmann_core.models.version import ModelVersion
-from rossmann_core.serving.history_state import STATE_FILE, StatePointer, pointer_key, read_state
+from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer, pointer_key, read_state
 from rossmann_core.serving.settings import BatchSettings
 from rossmann_core.storage import sha256_hex
 
@@ -69,7 +69,7 @@ def plan_run(run_date: np.datetime64, settings: BatchSettings, client: Any, vers
     prepared = prepare_run(run_date, settings, client, version, stopwatch(timings))
     covariates = covariates_bytes(prepared.covariates)
     batch_output.put_in_order(client, settings.forecast_bucket, prepared.partition, (
-        (STATE_FILE, prepared.state, "application/octet-stream"),
+        (HISTORY_STATE_FILE, prepared.state, "application/octet-stream"),
         (batch_output.COVARIATES_FILE, covariates, "application/octet-stream"),
     ))
     summary = run_summary(prepared, settings.horizon_days, run_id)
@@ -77,7 +77,7 @@ def plan_run(run_date: np.datetime64, settings: BatchSettings, client: Any, vers
                                      "bytes": len(covariates)}
     timings["put_state"] = round(time.perf_counter() - started - sum(timings.values()), 3)
     return {
-        "run_date": str(run_date), "run_id": run_id, "model_version": version.version,
+        "run_date": str(run_date), "run_id": run_id, "model_version": version.name,
         "summary": summary, "pointer": prepared.pointer.to_dict(),
         "plan_seconds": round(time.perf_counter() - started, 3), "plan_timings": timings,
         "shards": shard_items(prepared, summary, settings.shard_stores),
@@ -96,20 +96,20 @@ def shard_items(prepared: Prepared, summary: dict[str, Any], shard_stores: int) 
 def run_shard(item: dict[str, Any], settings: BatchSettings, client: Any, version: ModelVersion) -> dict[str, Any]:
     """Forecast one shard's stores and PUT its part; return what the commit checks."""
     started = time.perf_counter()
-    if version.version != item["model_version"]:
-        raise BatchError(f"shard {item['shard']} loaded model version {version.version}, the plan pinned "
+    if version.name != item["model_version"]:
+        raise BatchError(f"shard {item['shard']} loaded model version {version.name}, the plan pinned "
                          f"{item['model_version']}")
     partition = batch_output.partition_prefix(settings.forecast_prefix, np.datetime64(item["run_date"], "D"))
     bucket = settings.forecast_bucket
-    state = read_checked(client, bucket, f"{partition}/{STATE_FILE}", item["state_sha256"])
-    history, stores = read_state(state, f"s3://{bucket}/{partition}/{STATE_FILE}")
+    state = read_checked(client, bucket, f"{partition}/{HISTORY_STATE_FILE}", item["state_sha256"])
+    history, stores = read_state(state, f"s3://{bucket}/{partition}/{HISTORY_STATE_FILE}")
     covariates_key = f"{partition}/{batch_output.COVARIATES_FILE}"
     with np.load(io.BytesIO(read_checked(client, bucket, covariates_key, item["covariates_sha256"]))) as npz:
         covariates = Panel.from_arrays({key: npz[key] for key in npz.files})
     rows = np.arange(*item["rows"])
     forecast = forecast_history(version, history.take_stores(rows), stores.take(rows),
                                 covariates.take_stores(rows), settings.horizon_days)
-    body = batch_output.forecasts_csv(forecast, version.version)
+    body = batch_output.forecasts_csv(forecast, version.name)
     name = batch_output.part_file(item["shard"])
     client.put_object(Bucket=bucket, Key=f"{partition}/{name}", Body=body, ContentType="text/csv")
     return {"shard": item["shard"], "file": name, "sha256": sha256_hex(body), "bytes": len(body),
@@ -152,7 +152,7 @@ def commit_run(plan: dict[str, Any], parts: list[dict[str, Any]], settings: Batc
                                        f"{[s['shard'] for s in shards]}; nothing committed")
     summary = plan["summary"]
     partition = batch_output.partition_prefix(settings.forecast_prefix, np.datetime64(plan["run_date"], "D"))
-    state_key = f"{partition}/{STATE_FILE}"
+    state_key = f"{partition}/{HISTORY_STATE_FILE}"
     state = read_checked(client, bucket, state_key, summary["history_state"]["sha256"])
     stores = expected_stores(state, f"s3://{bucket}/{state_key}", shards)
     for result, shard_stores in zip(parts, stores, strict=True):

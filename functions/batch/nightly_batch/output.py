@@ -22,7 +22,7 @@ import numpy as np
 
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast
-from rossmann_core.serving.history_state import STATE_FILE, StatePointer
+from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer
 from rossmann_core.storage import s3_key, sha256_hex
 
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
@@ -113,7 +113,7 @@ def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, state: by
     first PUT writes nothing; a failure after it raises CommitError saying what was replaced (the
     bucket keeps old versions), and a failed pointer PUT says the run is committed but not pointed to.
     """
-    objects = ((FORECASTS_FILE, csv_bytes, "text/csv"), (STATE_FILE, state, "application/octet-stream"),
+    objects = ((FORECASTS_FILE, csv_bytes, "text/csv"), (HISTORY_STATE_FILE, state, "application/octet-stream"),
                summary_object(summary))
     written = put_in_order(client, bucket, partition, objects)
     uris = dict(zip(("forecasts", "history_state", "summary"), written, strict=True))

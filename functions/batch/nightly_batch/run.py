@@ -36,7 +36,13 @@ from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
-from rossmann_core.serving.history_state import STATE_FILE, StatePointer, pointer_key, published_state, state_bytes
+from rossmann_core.serving.history_state import (
+    HISTORY_STATE_FILE,
+    StatePointer,
+    pointer_key,
+    published_state,
+    state_bytes,
+)
 from rossmann_core.serving.settings import BatchSettings
 from rossmann_core.storage import s3_key, sha256_hex
 
@@ -199,7 +205,7 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
     lap("covariates")
     partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
     state = state_bytes(history.panel, history.stores)
-    pointer = published_state(run_date, f"{partition}/{STATE_FILE}", state, history.panel, version.version,
+    pointer = published_state(run_date, f"{partition}/{HISTORY_STATE_FILE}", state, history.panel, version.name,
                               history.not_in_model)
     lap("history_state")
     return Prepared(run_date, version, history, covariates, np.isfinite(history.panel.sales).any(axis=1), partition,
@@ -238,14 +244,15 @@ def run_summary(prepared: Prepared, horizon: int, run_id: str | None) -> dict[st
         "first_date": str(origin + DAY),
         "last_date": str(origin + horizon * DAY),
         "data_age_days": int((prepared.run_date - origin) / DAY),
-        "model_version": version.version,
+        "model_version": version.name,
         "model": version.best_model,
         "model_origin": str(version.history.dates[-1]),
         "history_source": history.source,
         "covariates": "assumed from the history (rossmann_core.covariates.assume)",
         "data": prepared.data,
-        "history_state": {"file": STATE_FILE, "sha256": prepared.pointer.sha256, "bytes": prepared.pointer.bytes,
-                          "first_date": str(history.panel.start), "days": history.panel.n_days},
+        "history_state": {"file": HISTORY_STATE_FILE, "sha256": prepared.pointer.sha256,
+                          "bytes": prepared.pointer.bytes, "first_date": str(history.panel.start),
+                          "days": history.panel.n_days},
     }
 
 
@@ -263,7 +270,7 @@ def run_batch(
     history = prepared.history
     forecast = forecast_history(version, history.panel, history.stores, prepared.covariates, settings.horizon_days)
     lap("forecast")
-    csv_bytes = batch_output.forecasts_csv(forecast, version.version)
+    csv_bytes = batch_output.forecasts_csv(forecast, version.name)
     lap("format_output")
     summary = {
         **run_summary(prepared, settings.horizon_days, run_id),

@@ -1,7 +1,7 @@
 """Turn a panel (history up to an origin + known-future covariates) into sales forecasts.
 
 Models by manifest entry type (:mod:`.manifest`): a tree model (the forest, the gradient boosting) predicts
-log(sales) minus the baseline feature per row (:mod:`.forest_target`); the LSTM predicts all 42 days of a store at once
+log(sales) minus the baseline feature per row (:mod:`.tree_target`); the LSTM predicts all 42 days of a store at once
 (:mod:`.lstm_runtime`); a blend is a weighted mean of other models' corrected log forecasts. This
 module applies each model's RMSPE correction and interval quantiles, and forecasts 0 for closed days.
 """
@@ -15,8 +15,8 @@ from rossmann_core.errors import ForecastRequestError
 from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models import lstm_runtime
-from rossmann_core.models.forest_target import FOREST_TARGET
-from rossmann_core.models.manifest import BlendEntry, ForestEntry, LstmEntry
+from rossmann_core.models.manifest import BlendEntry, LstmEntry, TreeEntry
+from rossmann_core.models.tree_target import TREE_TARGET
 from rossmann_core.models.version import ModelVersion
 
 FEATURES_INPUT = "features"
@@ -51,7 +51,7 @@ def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -
     """log(sales) before correction, shape (n,), for an (n, n_features) float32 matrix."""
     session = version.sessions[model]
     output = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
-    return FOREST_TARGET.decode(features, output)
+    return TREE_TARGET.decode(features, output)
 
 
 def tree_features(
@@ -73,7 +73,7 @@ def corrected_log_sales(
     entry = version.manifest.models[model]
     stats = origin_stats(panel, origin) if stats is None else stats
     if isinstance(entry, BlendEntry):
-        if any(isinstance(version.manifest.models[member], ForestEntry) for member in entry.weights):
+        if any(isinstance(version.manifest.models[member], TreeEntry) for member in entry.weights):
             features = tree_features(version, panel, origin, horizon, store_rows, stats)
         log_sales = sum(
             weight * corrected_log_sales(version, member, panel, origin, horizon, store_rows, stats, features)
@@ -101,17 +101,19 @@ def interval_bounds(version: ModelVersion, model: str, lead_days: np.ndarray) ->
 
 
 def forecast_panel(
-    version: ModelVersion, panel: Panel, origin: int, horizon: int, model: str = "rf",
+    version: ModelVersion, panel: Panel, origin: int, horizon: int, model: str | None = None,
     store_rows: np.ndarray | None = None, stats: OriginStats | None = None,
 ) -> Forecast:
     """Forecast days origin+1..origin+horizon of ``panel`` for ``store_rows`` (default all).
 
     ``panel`` must hold the version's stores in order, sales up to ``origin`` and covariates for
     the horizon. Days with Open = 0 forecast 0; an unknown Open (-1) is forecast as open. ``stats``:
-    ``origin_stats(panel, origin)`` if the caller keeps it (it reads no day after the origin).
+    ``origin_stats(panel, origin)`` if the caller keeps it (it reads no day after the origin). ``model``: the
+    version's served default (:attr:`ModelVersion.best_model`) when None.
     """
+    model = model or version.best_model
     if model not in version.models:
-        raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.version}: {version.models}")
+        raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.name}: {version.models}")
     if store_rows is None:
         store_rows = np.arange(len(panel.store_ids))
     store_rows = np.asarray(store_rows)

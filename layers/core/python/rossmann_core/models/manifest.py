@@ -81,14 +81,14 @@ class Calibrated:
 
 
 @dataclass(frozen=True)
-class ForestEntry(Calibrated):
+class TreeEntry(Calibrated):
     """A tree model (the Random Forest, the gradient boosting): an ONNX graph of (n, n_features) float32
     features to log(sales) minus the baseline."""
 
     file: str
 
     @classmethod
-    def from_fields(cls, fields: Fields) -> "ForestEntry":
+    def from_fields(cls, fields: Fields) -> "TreeEntry":
         return cls(**Calibrated.read(fields, "file"), file=fields.text("file"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,7 +152,7 @@ class BlendEntry(Calibrated):
         return {**super().to_dict(), "weights": dict(self.weights)}
 
 
-ModelEntry = ForestEntry | LstmEntry | BlendEntry
+ModelEntry = TreeEntry | LstmEntry | BlendEntry
 ENTRY_KINDS = {"lstm": LstmEntry, "blend": BlendEntry}
 """Entries by ``kind``; any other kind (a description of the pipeline) is a tree model."""
 
@@ -173,7 +173,7 @@ def model_entry(fields: Fields) -> ModelEntry:
     kind = fields.raw.get("kind")
     if kind is not None and not isinstance(kind, str):
         raise fields.error("kind", f"must be a string, got {type(kind).__name__}")
-    return ENTRY_KINDS.get(kind or "", ForestEntry).from_fields(fields)
+    return ENTRY_KINDS.get(kind or "", TreeEntry).from_fields(fields)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ class Manifest:
     def check_references(self, models: Fields) -> None:
         """Every model file is listed in ``files``; every blend member is another model of the version."""
         for name, entry in self.models.items():
-            if isinstance(entry, ForestEntry | LstmEntry) and entry.file not in self.files:
+            if isinstance(entry, TreeEntry | LstmEntry) and entry.file not in self.files:
                 raise models.child(name).error("file", f"{entry.file!r} is not listed in files")
             if isinstance(entry, BlendEntry):
                 for member in entry.weights:
@@ -236,7 +236,7 @@ class Manifest:
     @property
     def model_files(self) -> dict[str, str]:
         """ONNX file of each model that has a graph of its own."""
-        return {name: entry.file for name, entry in self.models.items() if isinstance(entry, ForestEntry | LstmEntry)}
+        return {name: entry.file for name, entry in self.models.items() if isinstance(entry, TreeEntry | LstmEntry)}
 
     @property
     def best_model(self) -> str:

@@ -18,15 +18,16 @@ from rossmann_core.storage import sha256_hex
 log = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
-STATE_FILE = "store_state.npz"
+STORE_STATE_FILE = "store_state.npz"
 LATEST_FILE = "latest.json"
 
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A verified model version: manifest, ONNX sessions by model name (models with a file), per-store state."""
+    """A verified model version: its name (the folder's UTC timestamp), manifest, ONNX sessions by model name
+    (models with a file), per-store state."""
 
-    version: str
+    name: str
     manifest: Manifest
     sessions: dict[str, ort.InferenceSession]
     history: Panel
@@ -80,14 +81,14 @@ def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
         sessions[name] = ort.InferenceSession(
             model_bytes, session_options(threads), providers=["CPUExecutionProvider"]
         )
-    state_bytes = read_verified(directory, manifest.files, STATE_FILE)
+    state_bytes = read_verified(directory, manifest.files, STORE_STATE_FILE)
     with np.load(io.BytesIO(state_bytes), allow_pickle=False) as arrays:
         state = {key: arrays[key] for key in arrays.files}
     log.info(
         "loaded model version %s (%s), %d bytes of state", manifest.version, ", ".join(sessions), len(state_bytes)
     )
     return ModelVersion(
-        version=manifest.version,
+        name=manifest.version,
         manifest=manifest,
         sessions=sessions,
         history=Panel.from_arrays(state),

@@ -33,7 +33,7 @@ from rossmann_core.errors import RossmannError
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.storage import s3_key, sha256_hex
 
-STATE_FILE = "history_state.npz"
+HISTORY_STATE_FILE = "history_state.npz"
 POINTER_FILE = "state/latest.json"
 """The pointer's key under the forecast prefix."""
 MODEL_STATE = "model_state"
@@ -178,7 +178,7 @@ class StatePointer:
             return np.datetime64(field(name, str, lambda v: re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) is not None), "D")
 
         return cls(
-            run_date=date("run_date"), key=field("key", str, lambda v: v.endswith(STATE_FILE)),
+            run_date=date("run_date"), key=field("key", str, lambda v: v.endswith(HISTORY_STATE_FILE)),
             sha256=field("sha256", str, lambda v: _SHA256.fullmatch(v) is not None),
             bytes=field("bytes", int, lambda v: v > 0), origin=date("origin"),
             model_version=field("model_version", str),
@@ -218,24 +218,24 @@ def check_fits(state: HistoryState, version: ModelVersion, where: str) -> None:
     if not np.array_equal(ids, model_ids):
         extra, lacking = np.setdiff1d(ids, model_ids).tolist(), np.setdiff1d(model_ids, ids).tolist()
         raise StateRejectedError(
-            f"{where} holds other stores than model version {version.version}: "
+            f"{where} holds other stores than model version {version.name}: "
             f"{len(extra)} not in the model {extra[:5]}, {len(lacking)} missing {lacking[:5]}"
         )
     if state.history.n_days != version.history.n_days:
         raise StateRejectedError(
-            f"{where} holds {state.history.n_days} days; model version {version.version} needs "
+            f"{where} holds {state.history.n_days} days; model version {version.name} needs "
             f"{version.history.n_days}"
         )
     for field in fields(StoreTable):
         ours, model = getattr(state.stores, field.name).dtype, getattr(version.stores, field.name).dtype
         if ours != model:
             raise StateRejectedError(
-                f"{where}: store_{field.name} is {ours}, model version {version.version} has {model}"
+                f"{where}: store_{field.name} is {ours}, model version {version.name} has {model}"
             )
     model_origin = version.history.dates[-1]
     if state.origin < model_origin:
         raise StaleStateError(
-            f"{where} ends {state.origin}, before the origin {model_origin} of model version {version.version}"
+            f"{where} ends {state.origin}, before the origin {model_origin} of model version {version.name}"
         )
 
 
@@ -246,7 +246,7 @@ def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVe
     model_origin = version.history.dates[-1]
     if pointer.origin < model_origin:
         raise StaleStateError(
-            f"{where} ends {pointer.origin}, before the origin {model_origin} of model version {version.version}"
+            f"{where} ends {pointer.origin}, before the origin {model_origin} of model version {version.name}"
         )
     data = _get(client, bucket, pointer.key)
     if data is None:

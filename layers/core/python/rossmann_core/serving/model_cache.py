@@ -157,9 +157,9 @@ class ServableCache:
         self._seen = pointer
         log.info(
             "serving the history of nightly run %s (origin %s) with model version %s", pointer.run_date,
-            state.origin, version.version,
+            state.origin, version.name,
             extra={"event": "state_loaded", "run_date": str(pointer.run_date), "origin": str(state.origin),
-                   "sha256": pointer.sha256, "model_version": version.version,
+                   "sha256": pointer.sha256, "model_version": version.name,
                    "prepare_seconds": round(self._clock() - started, 3)},
         )
         return servable
@@ -172,7 +172,7 @@ class ServableCache:
         kept = current or prepare(version)
         what = f"the history of nightly run {kept.state.run_date}" if kept.state.run_date else "the model's own state"
         log.log(level, "history state not used: %s; serving %s", reason, what,
-                extra={"event": event, "reason": reason, "origin": str(kept.origin), "model_version": version.version})
+                extra={"event": event, "reason": reason, "origin": str(kept.origin), "model_version": version.name})
         return replace(kept, note=reason)
 
     def clear(self) -> None:

@@ -1,4 +1,5 @@
-"""Handler settings: every environment variable name of both Lambda functions, read here and only when asked.
+"""Handler settings: every environment variable of both Lambda functions (:data:`SETTINGS`), read here and only
+when asked.
 
 An explicit argument beats the environment; a missing or malformed setting raises
 :class:`~rossmann_core.errors.SettingsError` naming the variable, so a handler answers 503 (API) or
@@ -15,40 +16,67 @@ from rossmann_core.errors import SettingsError
 from rossmann_core.storage import is_s3_uri, split_s3_uri
 
 MODEL_REGISTRY_ENV = "MODEL_REGISTRY"
-"""A local folder or ``s3://bucket/prefix`` holding ``<version>/`` folders and ``latest.json``."""
 MODEL_VERSION_ENV = "MODEL_VERSION"
-"""Optional pinned version; default: the registry's ``latest.json``."""
 MODEL_CACHE_DIR_ENV = "MODEL_CACHE_DIR"
-"""Where versions fetched from S3 are cached (Lambda: only /tmp is writable)."""
 DATA_BUCKET_ENV = "DATA_BUCKET"
-"""Batch: the bucket holding ``train.csv`` and ``store.csv``."""
 DATA_PREFIX_ENV = "DATA_PREFIX"
-"""Batch: optional key prefix of the data files."""
 FORECAST_BUCKET_ENV = "FORECAST_BUCKET"
-"""Batch: the bucket the nightly forecasts and history state are committed to. API (optional): where it
-reads the newest published history state; without it the model version's own state serves."""
-SHARD_STORES_ENV = "SHARD_STORES"
-"""Sharded batch (plan step): stores per shard (default DEFAULT_SHARD_STORES)."""
 FORECAST_PREFIX_ENV = "FORECAST_PREFIX"
-"""Both: key prefix of the forecast partitions and the state pointer (default ``forecasts``)."""
+SHARD_STORES_ENV = "SHARD_STORES"
 STATE_REFRESH_SECONDS_ENV = "STATE_REFRESH_SECONDS"
-"""API: a warm container checks the state pointer at most this often (default 300; 0: on every request)."""
 WEB_SIGNIN_DOMAIN_ENV = "WEB_SIGNIN_DOMAIN"
-"""API, in AWS: base URL of the Cognito domain the web page signs in at (``https://….amazoncognito.com``).
-Unset locally, where the page needs no sign-in."""
 WEB_CLIENT_ID_ENV = "WEB_CLIENT_ID"
-"""API, in AWS: the Cognito app client id of the web page (public client, code flow with PKCE)."""
+S3_ENDPOINT_ENV = "AWS_ENDPOINT_URL_S3"
 DEFAULT_MODEL_CACHE_DIR = Path("/tmp/models")
 DEFAULT_FORECAST_PREFIX = "forecasts"
 DEFAULT_STATE_REFRESH_SECONDS = 300.0
 SERVING_ONNX_THREADS = 1
 """Intra-op threads of each ONNX session both handlers serve with. One: a Lambda of 2048 MB has ~1.2 vCPU and
-uvicorn runs one worker per core, so more threads only spin against each other (docs/benchmarks.md, "Load");
+uvicorn runs one worker per core, so more threads only spin against each other (docs/decisions/013-one-onnx-thread.md);
 with one thread the forest sums its trees in the same order for any batch, so a store's forecast is the
 same bit for bit alone or among all stores (with two, onnxruntime splits a large batch's trees)."""
 DEFAULT_SHARD_STORES = 1_500
-"""Stores per shard of a fanned-out night: at 4x the fleet (4,460 stores) three shards (docs/scaling.md)."""
+"""Stores per shard of a fanned-out night (why this size: docs/scaling.md)."""
 MAX_SHARD_STORES = 100_000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: who reads it (``api``, ``batch``), whether that reader needs it, its default
+    and what it means. :data:`SETTINGS` is the one list; docs/operations.md's table is generated from it."""
+
+    name: str
+    readers: tuple[str, ...]
+    required_by: tuple[str, ...]
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(MODEL_REGISTRY_ENV, ("api", "batch"), ("api", "batch"), "",
+            "A local folder or `s3://bucket/prefix` holding `<version>/` folders and `latest.json`."),
+    Setting(MODEL_VERSION_ENV, ("api", "batch"), (), "the registry's `latest.json`",
+            "A pinned model version (its UTC timestamp name)."),
+    Setting(MODEL_CACHE_DIR_ENV, ("api", "batch"), (), str(DEFAULT_MODEL_CACHE_DIR),
+            "Where versions fetched from S3 are cached (in Lambda only /tmp is writable)."),
+    Setting(DATA_BUCKET_ENV, ("batch",), ("batch",), "", "The bucket holding `train.csv` and `store.csv`."),
+    Setting(DATA_PREFIX_ENV, ("batch",), (), "none", "Key prefix of the data files."),
+    Setting(FORECAST_BUCKET_ENV, ("api", "batch"), ("batch",), "unset (API: the version's own state)",
+            "Batch: the bucket the nightly forecasts and history state are committed to. API: where it reads the "
+            "newest published history state; without it the model version's own state serves."),
+    Setting(FORECAST_PREFIX_ENV, ("api", "batch"), (), DEFAULT_FORECAST_PREFIX,
+            "Key prefix of the forecast partitions and the state pointer."),
+    Setting(SHARD_STORES_ENV, ("batch",), (), str(DEFAULT_SHARD_STORES),
+            f"Fanned-out night (plan step): stores per shard, 1..{MAX_SHARD_STORES}."),
+    Setting(STATE_REFRESH_SECONDS_ENV, ("api",), (), f"{DEFAULT_STATE_REFRESH_SECONDS:g}",
+            "A warm container checks the state pointer at most this often, in seconds (0: on every request)."),
+    Setting(WEB_SIGNIN_DOMAIN_ENV, ("api",), (), "unset (local: no sign-in)",
+            "Base URL of the Cognito domain the web page signs in at (`https://….amazoncognito.com`)."),
+    Setting(WEB_CLIENT_ID_ENV, ("api",), (), "unset (local: no sign-in)",
+            "The Cognito app client id of the web page (public client, code flow with PKCE)."),
+    Setting(S3_ENDPOINT_ENV, ("api", "batch"), (), "AWS's endpoint",
+            "Read by boto3, not by this code: an S3-API server for local emulation only; absent in AWS."),
+)
 
 
 @dataclass(frozen=True)

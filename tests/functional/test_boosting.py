@@ -1,0 +1,78 @@
+"""The gradient-boosted member trained alone on generated data: ONNX equals scikit-learn on the served rows."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import HOLDOUT_CUTOFF, TINY_FOREST
+from rossmann_core.data.panel import attach_covariates
+from rossmann_core.features.tabular import FeatureBuilder
+from rossmann_core.models.forecast import forecast_panel, horizon_rows
+from rossmann_core.models.tree_target import TREE_TARGET
+from rossmann_core.models.version import ModelVersion, load_version
+from training.config import BoostingSettings
+from training.data import Dataset
+from training.hgb.fit import fit_boosting
+from training.train import history_until, train_model
+from training.tree_rows import cutoff_training_rows
+
+TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
+
+
+@pytest.fixture(scope="module")
+def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), HOLDOUT_CUTOFF, TINY_FOREST,
+                       models=("hgb",), boosting=TINY_BOOSTING)
+
+
+def served_rows(version: ModelVersion, dataset: Dataset, days: int) -> tuple[np.ndarray, ...]:
+    """The version's panel with the real covariates of the ``days`` after its origin, and those rows' features."""
+    origin = version.history.n_days - 1
+    panel = attach_covariates(version.history, dataset.panel.window(HOLDOUT_CUTOFF + 1,
+                                                                    HOLDOUT_CUTOFF + np.timedelta64(days, "D")))
+    rows = horizon_rows(panel, origin, days, np.arange(len(panel.store_ids)))
+    return panel, FeatureBuilder(panel, version.stores).build(*rows)
+
+
+def test_a_boosting_only_version_holds_its_graph_and_no_blend(version_dir: Path) -> None:
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == ["hgb.onnx", "store_state.npz"]
+    assert sorted(manifest["models"]) == ["hgb"], "one member is not a blend"
+    hgb = manifest["models"]["hgb"]
+    assert hgb["settings"]["max_iter"] == TINY_BOOSTING.max_iter
+    assert hgb["onnx_parity_max_abs_diff"] < 1e-4 and manifest["rows"]["train"] > 0
+    assert all(lo < 0 < hi for lo, hi in zip(hgb["interval"]["lower_log"], hgb["interval"]["upper_log"]))
+
+
+def test_served_forecast_is_the_scikit_learn_model_on_the_same_rows(version_dir: Path,
+                                                                    synthetic_dataset: Dataset) -> None:
+    # GIVEN the served version and the same boosting fitted again by scikit-learn on the same rows (it is
+    # deterministic: no early stopping, no subsampling)
+    version = load_version(version_dir)
+    history = history_until(synthetic_dataset, HOLDOUT_CUTOFF)
+    rows = cutoff_training_rows(history, TINY_FOREST.max_train_rows, TINY_FOREST.random_state)
+    features = FeatureBuilder(history, synthetic_dataset.stores).build(*rows)
+    model = fit_boosting(features, history.sales[rows[:2]], TINY_BOOSTING)
+    # WHEN serving forecasts the 21 days after the origin through onnxruntime
+    panel, served_features = served_rows(version, synthetic_dataset, 21)
+    forecast = forecast_panel(version, panel, version.history.n_days - 1, 21, model="hgb")
+    # THEN every open day's forecast is scikit-learn's, times the manifest's correction
+    expected = np.exp(TREE_TARGET.decode(served_features, model.predict(served_features)))
+    expected *= version.manifest.models["hgb"].correction
+    opened = forecast.open == 1
+    assert opened.sum() > 8 * 15
+    np.testing.assert_allclose(forecast.sales[opened], expected[opened], rtol=1e-4)
+
+
+def test_the_boosting_is_accurate_on_held_out_generated_days(version_dir: Path, synthetic_dataset: Dataset) -> None:
+    version = load_version(version_dir)
+    panel, _ = served_rows(version, synthetic_dataset, 21)
+    forecast = forecast_panel(version, panel, version.history.n_days - 1, 21, model="hgb")
+    day = ((forecast.date - synthetic_dataset.panel.start) // np.timedelta64(1, "D")).astype(np.int64)
+    actual = synthetic_dataset.panel.sales[synthetic_dataset.stores.index_of(forecast.store), day]
+    scored = (forecast.open == 1) & (actual > 0)
+    error = np.sqrt(np.mean(((actual[scored] - forecast.sales[scored]) / actual[scored]) ** 2))
+    print(f"tiny boosting RMSPE on the 21 held-out days: {error:.4f}")
+    assert 0.03 < error < 0.09, f"RMSPE {error:.3f}: below 0.03 the forecast saw the answers, above 0.09 it is broken"
