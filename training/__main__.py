@@ -41,7 +41,8 @@ def _backtest(args: argparse.Namespace) -> None:
     cutoff = _day(args.cutoff, "--cutoff")
     dataset = load_dataset(config.data_dir(args.data_dir))
     result = run_rolling_backtest(dataset, cutoff, args.horizon, args.model,
-                                  Path(args.artifacts), args.windows, args.step, args.lstm_epochs)
+                                  Path(args.artifacts), args.windows, args.step, args.lstm_epochs,
+                                  without_lstm=args.without_lstm)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
@@ -102,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="rolling origin: backtest at this many cutoffs, --cutoff and then every --step "
                                "days back (default 1); above 1 the JSON holds 'windows' and 'summary'")
     backtest.add_argument("--step", type=int, default=HORIZON_DAYS, help="days between the cutoffs of --windows")
+    backtest.add_argument("--without-lstm", action="store_true",
+                          help=f"{ENSEMBLE} only: leave the LSTM (blend weight 0) out, a screening run of the served "
+                               "blend (recorded in settings)")
     backtest.add_argument("--lstm-epochs", type=int,
                           help="LSTM epochs for this backtest only (default: the served model's)")
     backtest.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))

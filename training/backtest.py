@@ -34,6 +34,7 @@ from .config import (
 )
 from .data import Dataset
 from .metrics import coverage, rmspe, rmspe_without_worst_row
+from .totals_backtest import LevelScores, pooled_summary, score_levels
 from .train import train_model
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def run_backtest(
     The version is written to ``artifacts_dir/backtests/models/``.
     """
     (cutoff,) = window_cutoffs(dataset, cutoff, horizon, model, 1, HORIZON_DAYS, lstm_settings)
-    result, _ = train_and_score(dataset, cutoff, horizon, model, artifacts_dir / "backtests", settings, lstm_settings)
+    result, _, _ = train_and_score(dataset, cutoff, horizon, model, artifacts_dir / "backtests", settings,
+                                   lstm_settings, TRAINED_FOR[model])
     log.info("backtest: %s", json.dumps(result))
     return result
 
@@ -60,12 +62,14 @@ def run_backtest(
 def run_rolling_backtest(
     dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, artifacts_dir: Path,
     windows: int = 1, step: int = HORIZON_DAYS, lstm_epochs: int | None = None,
-    settings: ForestSettings = DEFAULT_FOREST, lstm_settings: LstmSettings = DEFAULT_LSTM,
+    settings: ForestSettings = DEFAULT_FOREST, lstm_settings: LstmSettings = DEFAULT_LSTM, without_lstm: bool = False,
 ) -> dict[str, Any]:
     """Backtest at ``windows`` cutoffs: cutoff, cutoff - step, cutoff - 2*step, ... (days), latest first.
 
     Every window is checked (:func:`window_cutoffs`) before any training. ``lstm_epochs`` replaces the
-    LSTM's epoch count (and so its learning-rate schedule) for this backtest only.
+    LSTM's epoch count (and so its learning-rate schedule) for this backtest only; ``without_lstm`` leaves the
+    LSTM out of an ensemble backtest (a screening run of the served blend, whose LSTM weight is 0; recorded in
+    ``settings``).
 
     ``windows == 1`` returns :func:`run_backtest`'s result unchanged, plus ``settings`` if
     ``lstm_epochs`` is given. Otherwise each window trains its models once, into
@@ -79,21 +83,26 @@ def run_rolling_backtest(
       ``worst_cutoff`` (its window's cutoff), ``mean_coverage_90``, ``min_coverage_90``,
       ``max_coverage_90`` (of the 90 % interval) and ``mean_width_90``.
     """
-    cutoffs = window_cutoffs(dataset, cutoff, horizon, model, windows, step, lstm_settings)
+    trained = trained_models(model, without_lstm)
+    cutoffs = window_cutoffs(dataset, cutoff, horizon, model, windows, step, lstm_settings, trained)
     if lstm_epochs is not None:
-        if "lstm" not in TRAINED_FOR[model] or lstm_epochs < 1:
+        if "lstm" not in trained or lstm_epochs < 1:
             raise SettingsError(f"lstm_epochs={lstm_epochs}: needs a model that trains the LSTM and at least 1 epoch")
         lstm_settings = replace(lstm_settings, epochs=lstm_epochs)
-    used = backtest_settings(TRAINED_FOR[model], settings, lstm_settings, lstm_epochs)
-    if windows == 1:
+    used = backtest_settings(trained, settings, lstm_settings, lstm_epochs)
+    if without_lstm:
+        used["without_lstm"] = True
+    if windows == 1 and not without_lstm:
         result = run_backtest(dataset, cutoffs[0], horizon, model, artifacts_dir, settings, lstm_settings)
         return result if lstm_epochs is None else {**result, "settings": used}
-    results = []
+    results, window_totals = [], []
     for number, window_cutoff in enumerate(cutoffs, 1):
         out_dir = artifacts_dir / "backtests" / "windows" / str(window_cutoff)
-        result, widths = train_and_score(dataset, window_cutoff, horizon, model, out_dir, settings, lstm_settings)
+        result, widths, levels = train_and_score(dataset, window_cutoff, horizon, model, out_dir, settings,
+                                                 lstm_settings, trained)
         window = window_result(result, widths)
         results.append(window)
+        window_totals.append(levels)
         log.info(
             "backtest window %d/%d: cutoff %s, days %s..%s, %d rows, trained in %.0f s; %s; baseline RMSPE %.4f",
             number, windows, window["cutoff"], window["first_day"], window["last_day"], window["rows"],
@@ -102,22 +111,36 @@ def run_rolling_backtest(
                 for name, s in model_scores(window).items()
             ), window["baseline_rmspe"],
         )
-    return {"model": model, "horizon": horizon, "step_days": step, "settings": used, "windows": results,
-            "summary": summarize(results)}
+    report = {"model": model, "horizon": horizon, "step_days": step, "settings": used, "windows": results,
+              "summary": summarize(results)}
+    if all(window_totals):
+        ordinary = [not w["christmas"] for w in results]
+        report["totals_summary"] = {"ordinary_windows": pooled_summary(window_totals, ordinary),
+                                    "christmas_windows": pooled_summary(window_totals, [not o for o in ordinary])}
+    return report
+
+
+def trained_models(model: str, without_lstm: bool = False) -> tuple[str, ...]:
+    """The models a backtest of ``model`` trains (:data:`TRAINED_FOR`), the LSTM left out if ``without_lstm``;
+    SettingsError for an unknown model or for leaving the LSTM out of its own backtest."""
+    if model not in TRAINED_FOR:
+        raise SettingsError(f"unknown model {model!r}, expected one of {tuple(TRAINED_FOR)}")
+    if without_lstm and model != ENSEMBLE:
+        raise SettingsError(f"without_lstm: only an {ENSEMBLE} backtest can leave the LSTM out, not {model!r}")
+    return tuple(m for m in TRAINED_FOR[model] if not (without_lstm and m == "lstm"))
 
 
 def window_cutoffs(
     dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, windows: int, step: int,
-    lstm_settings: LstmSettings,
+    lstm_settings: LstmSettings, trained: Sequence[str] | None = None,
 ) -> list[np.datetime64]:
     """The ``windows`` cutoffs cutoff, cutoff - step, ... (days). Raise DataRangeError naming the first
     window whose horizon ends after the data's last day or that leaves too little history to train
     ``model``, SettingsError for an unknown model or a horizon, window count or step below 1."""
-    if model not in TRAINED_FOR:
-        raise SettingsError(f"unknown model {model!r}, expected one of {tuple(TRAINED_FOR)}")
+    trained = trained or trained_models(model)
     if min(horizon, windows, step) < 1:
         raise SettingsError(f"horizon={horizon}, windows={windows}, step={step}: each must be at least 1")
-    earliest = dataset.panel.start + np.timedelta64(min_cutoff_day(TRAINED_FOR[model], lstm_settings), "D")
+    earliest = dataset.panel.start + np.timedelta64(min_cutoff_day(trained, lstm_settings), "D")
     cutoffs = [np.datetime64(cutoff, "D") - np.timedelta64(k * step, "D") for k in range(windows)]
     for number, window_cutoff in enumerate(cutoffs, 1):
         window = f"backtest window {number} of {windows} (cutoff {window_cutoff})"
@@ -127,7 +150,7 @@ def window_cutoffs(
                              f"{dataset.last_day}")
         if window_cutoff < earliest:
             raise DataRangeError(f"{window}: too little history before it; the data start on {dataset.panel.start} "
-                             f"and training {' + '.join(TRAINED_FOR[model])} needs a cutoff on or after {earliest}")
+                             f"and training {' + '.join(trained)} needs a cutoff on or after {earliest}")
     return cutoffs
 
 
@@ -144,13 +167,15 @@ def min_cutoff_day(models: Sequence[str], lstm_settings: LstmSettings) -> int:
 
 def train_and_score(
     dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, out_dir: Path,
-    settings: ForestSettings, lstm_settings: LstmSettings,
-) -> tuple[dict[str, Any], dict[str, float]]:
-    """Train once into ``out_dir``; return :func:`run_backtest`'s result and the interval width
-    (:func:`interval_width`) of every model scored: ``model`` and, for the ensemble, its members."""
+    settings: ForestSettings, lstm_settings: LstmSettings, trained: Sequence[str],
+) -> tuple[dict[str, Any], dict[str, float], dict[str, LevelScores] | None]:
+    """Train once into ``out_dir``; return :func:`run_backtest`'s result, the interval width
+    (:func:`interval_width`) of every model scored (``model`` and, for the ensemble, its members) and ``model``'s
+    totals scores per level (:func:`training.totals_backtest.score_levels`; None without a totals pool). The
+    result holds the latter as ``totals``."""
     end = cutoff + np.timedelta64(horizon, "D")
     started = time.perf_counter()
-    version_dir = train_model(dataset, out_dir, cutoff, settings, TRAINED_FOR[model], lstm_settings)
+    version_dir = train_model(dataset, out_dir, cutoff, settings, trained, lstm_settings)
     train_seconds = time.perf_counter() - started
     version = load_version(version_dir)
     panel = attach_covariates(version.history, dataset.panel.window(cutoff + np.timedelta64(1, "D"), end))
@@ -176,10 +201,14 @@ def train_and_score(
     }
     widths = {model: interval_width(actual[scored], forecast, scored)}
     if model == ENSEMBLE:
-        members = {name: forecast_panel(version, panel, origin, horizon, model=name) for name in TRAINED_FOR[model]}
+        members = {name: forecast_panel(version, panel, origin, horizon, model=name) for name in trained}
         result["members"] = {name: scores(actual[scored], member, scored) for name, member in members.items()}
         widths |= {name: interval_width(actual[scored], member, scored) for name, member in members.items()}
-    return result, widths
+    levels = None
+    if model in version.totals and len(forecast.sales) == len(version.stores.store_id) * horizon:
+        levels = score_levels(version, model, forecast, actual.reshape(len(version.stores.store_id), horizon))
+        result["totals"] = {level: s.to_dict() for level, s in levels.items()}
+    return result, widths, levels
 
 
 def scores(actual: np.ndarray, forecast: Forecast, scored: np.ndarray) -> dict[str, float]:
@@ -203,7 +232,10 @@ def window_result(result: dict[str, Any], widths: dict[str, float]) -> dict[str,
     cutoff = np.datetime64(result["cutoff"], "D")
     days = {"first_day": str(cutoff + np.timedelta64(1, "D")),
             "last_day": str(cutoff + np.timedelta64(result["horizon"], "D"))}
-    window = {"cutoff": result["cutoff"], **days, **result, "width_90": widths[result["model"]]}
+    christmas = np.datetime64(f"{cutoff.astype('datetime64[Y]')}-12-25") + np.array([0, 365], dtype="timedelta64[D]")
+    in_window = [np.datetime64(days["first_day"]) <= c <= np.datetime64(days["last_day"]) for c in christmas]
+    window = {"cutoff": result["cutoff"], **days, **result, "width_90": widths[result["model"]],
+              "christmas": bool(any(in_window))}
     if "members" in result:
         window["members"] = {name: {**s, "width_90": widths[name]} for name, s in result["members"].items()}
     return window

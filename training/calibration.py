@@ -17,11 +17,14 @@ from .metrics import rmspe, rmspe_correction
 
 @dataclass(frozen=True)
 class EarlierResiduals:
-    """Corrected log residuals (log actual - log corrected forecast) and lead days, (n,) each, of the
-    forest on the interval window: the forecast days a year earlier (:mod:`training.rf.interval_windows`)."""
+    """Corrected log residuals (log actual - log corrected forecast), lead days, and the rows' store and day
+    indices into the training history, (n,) each, of the forest on the interval window: the forecast days a year
+    earlier (:mod:`training.rf.interval_windows`)."""
 
     log_residuals: np.ndarray
     lead_days: np.ndarray
+    stores: np.ndarray
+    days: np.ndarray
 
 
 def calibrate(

@@ -41,6 +41,7 @@ from .data import Dataset
 from .export import git_commit, new_version_name, write_version
 from .hgb.train import HGB_FILE, train_boosting
 from .rf.train import RF_FILE, train_forest
+from .totals_pool import TOTALS_POOL_FILE, corrected_calibration_logs, totals_file
 from .tree_rows import tree_rows
 from .windows import origin_rows
 
@@ -101,6 +102,8 @@ def train_model(
         entries[ENSEMBLE] = fit_blend(calib_y, calib_logs, corrections, lead_days, blend, earlier)
         log.info("%s weights %s, calibration RMSPE %.4f", ENSEMBLE, entries[ENSEMBLE]["weights"],
                  entries[ENSEMBLE]["metrics"]["calibration_rmspe"])
+    corrected = corrected_calibration_logs(calib_logs, entries, blend, ENSEMBLE)
+    files[TOTALS_POOL_FILE], totals = totals_file(history, state, calib_idx, corrected, earlier)
 
     manifest: dict[str, Any] = {
         "version": new_version_name(),
@@ -118,6 +121,7 @@ def train_model(
         "feature_dtype": "float32",
         "target": TREE_TARGET.description,
         "models": entries,
+        "totals": totals,
     }
     if ENSEMBLE in entries:
         manifest["default_model"] = ENSEMBLE

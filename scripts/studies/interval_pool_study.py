@@ -138,7 +138,7 @@ def forest_windows(dataset: Dataset, cutoff: np.datetime64, settings: ForestSett
     def window(origin: int) -> Residuals | None:
         if not has_history(origin):
             return None
-        residuals, leads = window_residuals(history, builder, settings, train_idx, train_x, [origin])
+        residuals, leads, _, _ = window_residuals(history, builder, settings, train_idx, train_x, [origin])
         return Residuals(residuals - np.log(rf_correction), leads)
 
     earlier = [window(last - HORIZON_DAYS * (j + 1)) for j in range(1, MAX_WINDOWS)]

@@ -38,7 +38,7 @@ def served_rows(version: ModelVersion, dataset: Dataset, days: int) -> tuple[np.
 
 def test_a_boosting_only_version_holds_its_graph_and_no_blend(version_dir: Path) -> None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == ["hgb.onnx", "store_state.npz"]
+    assert sorted(manifest["files"]) == ["hgb.onnx", "store_state.npz", "totals_pool.npz"]
     assert sorted(manifest["models"]) == ["hgb"], "one member is not a blend"
     hgb = manifest["models"]["hgb"]
     assert hgb["settings"]["max_iter"] == TINY_BOOSTING.max_iter

@@ -22,7 +22,9 @@ def residuals_of(dataset: Dataset, scale: float, first: int, days: int = HORIZON
     builder = FeatureBuilder(history, dataset.stores)
     train_idx = training_rows(history, history.n_days - 1 - HORIZON_DAYS)
     origins = interval_origins(history.n_days - 1)
-    return window_residuals(history, builder, TINY_FOREST, train_idx, builder.build(*train_idx), origins)
+    residuals, leads, _, _ = window_residuals(history, builder, TINY_FOREST, train_idx, builder.build(*train_idx),
+                                              origins)
+    return residuals, leads
 
 
 def test_the_interval_window_is_the_forecast_days_a_year_earlier() -> None:
@@ -61,7 +63,8 @@ def test_pooled_residuals_set_the_interval(synthetic_dataset: Dataset) -> None:
     rng = np.random.default_rng(0)
     leads = np.tile(np.arange(1, HORIZON_DAYS + 1), 20)
     actual = np.exp(rng.normal(8.0, 0.01, leads.size))
-    earlier = EarlierResiduals(rng.normal(0.0, 0.3, 2 * leads.size), np.tile(leads, 2))
+    rows = np.zeros(2 * leads.size, dtype=np.int64)
+    earlier = EarlierResiduals(rng.normal(0.0, 0.3, 2 * leads.size), np.tile(leads, 2), rows, rows)
     # WHEN the interval is calibrated with and without the earlier windows
     own = calibrate(actual, np.full(leads.size, 8.0), leads)["interval"]
     pooled = calibrate(actual, np.full(leads.size, 8.0), leads, earlier)["interval"]

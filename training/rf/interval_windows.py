@@ -45,8 +45,9 @@ def interval_origins(last_day: int) -> list[int]:
 def window_residuals(
     history: Panel, builder: FeatureBuilder, settings: ForestSettings,
     train_idx: tuple[np.ndarray, ...], train_x: np.ndarray, origins: list[int],
-) -> tuple[np.ndarray, np.ndarray]:
-    """(log actual - log forecast, lead days) of shape (n,) over the 42-day windows after ``origins``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(log actual - log forecast, lead days, store rows, day indices) of shape (n,) over the 42-day windows
+    after ``origins``.
 
     ``train_idx`` / ``train_x`` are the cutoff forest's training rows (:func:`.rows.training_rows`) and their
     features: a window's forest fits those whose target day is at most the window's origin, so it sees
@@ -54,6 +55,7 @@ def window_residuals(
     """
     small = replace(settings, n_estimators=settings.interval_trees)
     residuals, leads = [], [np.empty(0, dtype=np.int64)]
+    stores, days = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
     for origin in origins:
         before = train_idx[1] <= origin
         window_idx = origin_rows(history, origin, HORIZON_DAYS)
@@ -61,7 +63,10 @@ def window_residuals(
         log_pred = predict_log_sales(pipeline, builder.build(*window_idx))
         residuals.append(np.log(history.sales[window_idx[:2]]) - log_pred)
         leads.append(window_idx[1] - window_idx[2])
+        stores.append(window_idx[0])
+        days.append(window_idx[1])
         log.info("interval window: days %s..%s from %d training rows, %d rows, mean log residual %+.4f",
                  history.dates[origin + 1], history.dates[origin + HORIZON_DAYS], int(before.sum()), len(log_pred),
                  residuals[-1].mean())
-    return np.concatenate([np.empty(0), *residuals]), np.concatenate(leads)
+    return (np.concatenate([np.empty(0), *residuals]), np.concatenate(leads), np.concatenate(stores),
+            np.concatenate(days))

@@ -34,10 +34,11 @@ def train_forest(
     pipeline = fit_forest(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, rows.calib_x)
-    residuals, leads = window_residuals(
+    residuals, leads, stores, days = window_residuals(
         history, rows.builder, settings, rows.train_idx, rows.train_x, interval_origins(history.n_days - 1)
     )
-    earlier = EarlierResiduals(residuals - np.log(rmspe_correction(rows.calib_y, np.exp(calib_log))), leads)
+    correction = rmspe_correction(rows.calib_y, np.exp(calib_log))
+    earlier = EarlierResiduals(residuals - np.log(correction), leads, stores, days)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     kind = "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx"
     entry = tree_entry("RF", RF_FILE, kind, settings, rows, calib_log, earlier, onnx_model, pipeline, fit_seconds)

@@ -11,7 +11,6 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field, model_validator
 
-from rossmann_core.covariates.holiday_calendars import CATHOLIC_SUFFIX
 from rossmann_core.data.daily_csv import STATE_HOLIDAY_LETTERS
 from rossmann_core.data.panel import UNKNOWN, Panel
 from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, positions_of
@@ -109,13 +108,13 @@ def _rows_of(servable: Servable, store_ids: np.ndarray) -> np.ndarray:
 def stores(model: ServableDep) -> StoresResponse:
     """Every store with its type, assortment and federal state (for the page's filters)."""
     table = model.stores
-    calendars = model.covariates.calendar_of_store
+    calendars, states = model.covariates.calendar_of_store, model.covariates.state_of_store
     calendar_rows = positions_of(np.asarray(model.covariates.store_ids), table.store_id)
     return StoresResponse(stores=[
         StoreInfo(
             store=int(table.store_id[i]), store_type=STORE_TYPES[table.store_type[i]],
             assortment=ASSORTMENTS[table.assortment[i]], calendar=calendars[calendar_rows[i]],
-            state=calendars[calendar_rows[i]].removesuffix(CATHOLIC_SUFFIX),
+            state=str(states[calendar_rows[i]]),
         )
         for i in np.flatnonzero(model.has_history).tolist()
     ])

@@ -37,7 +37,13 @@ from rossmann_core.covariates.fit import (
     fit_school_weekends,
     previous_year_same_week,
 )
-from rossmann_core.covariates.holiday_calendars import calendar_names, holiday_codes, holiday_names, school_flags
+from rossmann_core.covariates.holiday_calendars import (
+    CATHOLIC_SUFFIX,
+    calendar_names,
+    holiday_codes,
+    holiday_names,
+    school_flags,
+)
 from rossmann_core.data.dates import DAY, as_days, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel, empty_panel
 from rossmann_core.data.stores import positions_of
@@ -86,6 +92,11 @@ class CovariateModel:
         """Calendar name per store, e.g. ``"NW"`` or ``"BY+catholic"``."""
         names = calendar_names()
         return [names[i] for i in self.calendar]
+
+    @property
+    def state_of_store(self) -> np.ndarray:
+        """Federal state per store (str array), e.g. ``"BY"``: the calendar without its Catholic suffix."""
+        return np.array([name.removesuffix(CATHOLIC_SUFFIX) for name in self.calendar_of_store])
 
 
 @dataclass(frozen=True)

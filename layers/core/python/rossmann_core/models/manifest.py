@@ -12,7 +12,7 @@ before it writes a version (``training.export.write_version``).
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +177,36 @@ def model_entry(fields: Fields) -> ModelEntry:
 
 
 @dataclass(frozen=True)
+class TotalsEntry:
+    """Where the version's totals pool is (``file``, an ``.npz`` of :class:`~rossmann_core.totals.pool.TotalsPool`
+    arrays) and for which ``models``; ``level`` is the band's nominal coverage."""
+
+    file: str
+    models: tuple[str, ...]
+    level: float
+    details: Mapping[str, Any]
+
+    TYPED = ("file", "models", "level")
+
+    @classmethod
+    def from_fields(cls, fields: Fields, files: Mapping[str, str], models: Mapping[str, Any]) -> "TotalsEntry":
+        """Validated; the file must be listed in ``files`` and each model be one of ``models``."""
+        level = fields.number("level")
+        if not 0 < level < 1:
+            raise fields.error("level", f"must lie between 0 and 1, got {level}")
+        entry = cls(fields.text("file"), fields.texts("models"), level, fields.rest(*cls.TYPED))
+        if entry.file not in files:
+            raise fields.error("file", f"{entry.file!r} is not listed in files")
+        unknown = [name for name in entry.models if name not in models]
+        if unknown:
+            raise fields.error("models", f"name(s) {', '.join(unknown)}, not models of the version")
+        return entry
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**plain(self.details), "file": self.file, "models": list(self.models), "level": self.level}
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A version's manifest: what serving reads, typed; ``details`` holds the rest (git_commit, data, windows,
     rows, target, feature_dtype) read-only, as written. ``origin`` is the last history day (ISO date)."""
@@ -189,8 +219,9 @@ class Manifest:
     files: Mapping[str, str]
     models: Mapping[str, ModelEntry]
     details: Mapping[str, Any]
+    totals: TotalsEntry | None = None
 
-    TYPED = ("version", "created_at", "origin", "horizon_days", "feature_names", "files", "models")
+    TYPED = ("version", "created_at", "origin", "horizon_days", "feature_names", "files", "models", "totals")
 
     @classmethod
     def from_dict(cls, raw: Any, source: str) -> "Manifest":
@@ -216,6 +247,9 @@ class Manifest:
             models=frozen({name: model_entry(entry) for name, entry in fields.children("models").items()}),
             details=fields.rest(*cls.TYPED),
         )
+        if "totals" in raw:
+            totals = TotalsEntry.from_fields(fields.child("totals"), manifest.files, manifest.models)
+            manifest = replace(manifest, totals=totals)
         manifest.check_references(fields.child("models"))
         default = raw.get("default_model")
         if default is not None and (not isinstance(default, str) or default not in manifest.models):
@@ -253,6 +287,7 @@ class Manifest:
             **plain(self.details), "version": self.version, "created_at": self.created_at, "origin": self.origin,
             "horizon_days": self.horizon_days, "feature_names": list(self.feature_names), "files": dict(self.files),
             "models": {name: entry.to_dict() for name, entry in self.models.items()},
+            **({} if self.totals is None else {"totals": self.totals.to_dict()}),
         }
 
 

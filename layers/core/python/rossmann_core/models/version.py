@@ -3,7 +3,7 @@
 import io
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import ArtifactIntegrityError
 from rossmann_core.models.manifest import Manifest, read_manifest
 from rossmann_core.storage import sha256_hex
+from rossmann_core.totals.pool import TotalsPool
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class ModelVersion:
     sessions: dict[str, ort.InferenceSession]
     history: Panel
     stores: StoreTable
+    totals: Mapping[str, TotalsPool] = field(default_factory=dict)
+    """Each model's totals pool (:mod:`rossmann_core.totals`); empty for a version written before totals."""
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -87,10 +90,17 @@ def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
     log.info(
         "loaded model version %s (%s), %d bytes of state", manifest.version, ", ".join(sessions), len(state_bytes)
     )
+    totals = {}
+    if manifest.totals is not None:
+        with np.load(io.BytesIO(read_verified(directory, manifest.files, manifest.totals.file)),
+                     allow_pickle=False) as arrays:
+            pool_arrays = {key: arrays[key] for key in arrays.files}
+        totals = {name: TotalsPool.from_arrays(pool_arrays, name) for name in manifest.totals.models}
     return ModelVersion(
         name=manifest.version,
         manifest=manifest,
         sessions=sessions,
         history=Panel.from_arrays(state),
         stores=StoreTable.from_arrays(state),
+        totals=totals,
     )

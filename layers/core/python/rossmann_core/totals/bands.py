@@ -1,0 +1,125 @@
+"""Totals of a store x day forecast over groups and periods, with 90 % bands drawn from the model's pool.
+
+Each of DRAWS scenarios gives every forecast cell a log residual built from the pool's parts (:mod:`.pool`):
+a day shock per day (drawn among pool days of the same kind: Sundays apart from the other days), one window's
+state offsets for all states (their joint pattern kept), a store offset per store, and cell noise for the
+total as a whole, scaled by how concentrated the total is on few cells. A total's band is the 5 % and 95 %
+quantiles of its scenario totals. The scenarios are fixed by SEED, so every process (the batch, the API)
+draws the same and gives the same bands for the same forecast (docs/decisions/027-totals-bands.md).
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rossmann_core.data.dates import weekday
+from rossmann_core.totals.groups import Group, Period
+from rossmann_core.totals.pool import TotalsPool
+
+DRAWS = 500
+SEED = 20_150_619
+CELL_SLOTS = 4096
+"""Independent cell-noise draws per scenario; totals beyond this many reuse them in turn."""
+LOWER_QUANTILE, UPPER_QUANTILE = 0.05, 0.95
+SUNDAY = 6
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Uniform [0, 1) numbers that pick each scenario's parts: ``shock`` (DRAWS, max lead days), ``window``
+    (DRAWS,), ``store`` (DRAWS, n_stores of the version, by store row) and ``cell`` (DRAWS, CELL_SLOTS)."""
+
+    shock: np.ndarray
+    window: np.ndarray
+    store: np.ndarray
+    cell: np.ndarray
+
+
+@lru_cache(maxsize=4)
+def draws(n_stores: int, max_lead_days: int) -> Draws:
+    """The fixed scenario numbers for a version of ``n_stores`` stores forecasting up to ``max_lead_days``."""
+    rng = np.random.default_rng(SEED)
+    return Draws(shock=rng.random((DRAWS, max_lead_days)), window=rng.random(DRAWS),
+                 store=rng.random((DRAWS, n_stores)), cell=rng.random((DRAWS, CELL_SLOTS)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Totals of groups x periods in euros: ``sales`` (the sum of the store-day forecasts), ``lower`` and
+    ``upper`` (the 90 % band), ``open_store_days`` (cells forecast open), each of shape (n_groups, n_periods)."""
+
+    sales: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    open_store_days: np.ndarray
+
+
+def pick(values: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """``values[floor(uniform * len(values))]``: a draw of ``values`` for each uniform number."""
+    return values[np.minimum((uniform * len(values)).astype(np.int64), len(values) - 1)]
+
+
+def day_shocks(pool: TotalsPool, dates: np.ndarray, lead_days: np.ndarray, numbers: Draws) -> np.ndarray:
+    """(DRAWS, n_days) day shocks: Sundays drawn among the pool's Sundays, other days among its other days."""
+    sunday = weekday(dates) == SUNDAY
+    shocks = np.empty((DRAWS, len(dates)))
+    for is_sunday in (False, True):
+        days = sunday == is_sunday
+        if not days.any():
+            continue
+        kind = (pool.day_weekday == SUNDAY) == is_sunday
+        values = pool.day_shock[kind] if kind.any() else pool.day_shock
+        shocks[:, days] = pick(values.astype(np.float64), numbers.shock[:, lead_days[days] - 1])
+    return shocks
+
+
+def store_factors(pool: TotalsPool, states: np.ndarray, store_rows: np.ndarray, numbers: Draws) -> np.ndarray:
+    """(DRAWS, n_stores) exp(state offset + store offset) of each scenario; a state the pool lacks gets 0."""
+    windows = np.minimum((numbers.window * len(pool.state_offset)).astype(np.int64), len(pool.state_offset) - 1)
+    column = np.minimum(np.searchsorted(pool.state_names, states), len(pool.state_names) - 1)
+    known = pool.state_names[column] == states
+    state_part = np.where(known, pool.state_offset[windows][:, column], 0.0)
+    store_part = pick(pool.store_offset.astype(np.float64), numbers.store[:, store_rows])
+    return np.exp(state_part + store_part)
+
+
+def period_sums(matrix: np.ndarray, periods: list[Period]) -> np.ndarray:
+    """Sums of ``matrix`` (..., n_days) over each period's days: (..., n_periods)."""
+    ends = np.cumsum(matrix, axis=-1)
+    last = np.array([p.last for p in periods])
+    first = np.array([p.first for p in periods])
+    before = np.where(first > 0, ends[..., np.maximum(first - 1, 0)], 0.0)
+    return ends[..., last] - before
+
+
+def totals(
+    forecast: np.ndarray, dates: np.ndarray, lead_days: np.ndarray, states: np.ndarray, store_rows: np.ndarray,
+    n_version_stores: int, max_lead_days: int, groups: list[Group], periods: list[Period], pool: TotalsPool,
+) -> Totals:
+    """Totals with bands of ``forecast`` (n_stores, n_days) euros, 0 on closed days, for ``groups`` (rows of
+    ``forecast``) x ``periods`` (its columns). ``dates`` and ``lead_days`` (n_days,) are the forecast days and
+    their leads after the origin; ``states`` (n_stores,) the stores' federal states; ``store_rows`` their rows in
+    the version (n_version_stores stores), which pick their scenario draws."""
+    numbers = draws(n_version_stores, max_lead_days)
+    shock = np.exp(day_shocks(pool, dates, lead_days, numbers))
+    factors = store_factors(pool, states, store_rows, numbers)
+    shape = (len(groups), len(periods))
+    sales, lower, upper, open_days = (np.zeros(shape) for _ in range(4))
+    slot = 0
+    for g, group in enumerate(groups):
+        cells = forecast[group.rows]
+        point = period_sums(cells.sum(axis=0), periods)
+        squares = period_sums((cells**2).sum(axis=0), periods)
+        scenario = period_sums((factors[:, group.rows] @ cells) * shock, periods)
+        slots = (slot + np.arange(len(periods))) % CELL_SLOTS
+        slot += len(periods)
+        noise = pick(pool.cell_quantiles.astype(np.float64), numbers.cell[:, slots])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_ratio = np.log(scenario / point) + noise * np.sqrt(squares) / point
+            low, high = np.quantile(log_ratio, [LOWER_QUANTILE, UPPER_QUANTILE], axis=0)
+        sales[g] = point
+        lower[g] = np.where(point > 0, point * np.exp(low), 0.0)
+        upper[g] = np.where(point > 0, point * np.exp(high), 0.0)
+        open_days[g] = period_sums((cells > 0).sum(axis=0).astype(np.float64), periods)
+    return Totals(sales=sales, lower=lower, upper=upper, open_store_days=open_days.astype(np.int64))
