@@ -205,3 +205,74 @@ class ValidationErrorResponse(BaseModel):
 
 class MessageResponse(BaseModel):
     detail: str
+
+
+GroupBy = Literal["chain", "state", "store_type", "assortment", "store", "stores"]
+"""``rossmann_core.totals.groups.GROUP_KINDS`` (checked by a test)."""
+PeriodKind = Literal["day", "week", "month", "window"]
+"""``rossmann_core.totals.groups.PERIOD_KINDS`` (checked by a test)."""
+
+
+class TotalsRequest(BaseModel):
+    """Which totals: groups of stores, periods of the forecast days, model and covariates as for /forecasts."""
+
+    model_config = ConfigDict(
+        **STRICT_REQUEST,
+        json_schema_extra={"examples": [{"group_by": "state", "period": "week"},
+                                        {"group_by": "stores", "stores": [1, 2, 3], "period": "window"}]},
+    )
+
+    group_by: GroupBy = Field(description="chain, state (federal), store_type, assortment, store (each its own "
+                                          "group) or stores (the list in `stores`, one group)")
+    stores: list[StoreId] | None = Field(default=None, min_length=1, max_length=MAX_STORES,
+                                         description="the one group's stores (unique), with group_by stores only")
+    period: PeriodKind = Field(default="week", description="day, ISO week, calendar month (the part inside the "
+                                                            "forecast days) or the whole window")
+    start: IsoDate | None = Field(default=None, description="first day; default the day after the history (origin)")
+    horizon_days: HorizonDays = HORIZON_DAYS
+    model: ModelName | None = None
+    covariates: list[CovariateOverride] = Field(
+        default_factory=list, max_length=MAX_OVERRIDES,
+        description="values that replace the assumed ones (unique store and date)",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TotalsRequest":
+        if (self.group_by == "stores") != (self.stores is not None):
+            raise ValueError("stores: give the list with group_by 'stores', and only then")
+        if self.stores is not None and len(set(self.stores)) != len(self.stores):
+            raise ValueError("stores: each store may appear once")
+        if self.group_by == "store" and self.period == "day":
+            raise ValueError("period: each store per day is what POST /forecasts answers; use week, month or window")
+        if len({(c.store, c.date) for c in self.covariates}) != len(self.covariates):
+            raise ValueError("covariates: each store and date may appear once")
+        return self
+
+
+class Total(BaseModel):
+    """One group over one period, in euros."""
+
+    group: str = Field(description="chain, a state code, a store type or assortment letter, a store id, or stores")
+    period: str = Field(description="2015-06-22, 2015-W26, 2015-06 or first..last")
+    first_day: dt.date
+    last_day: dt.date
+    stores: int = Field(description="stores in the group")
+    open_store_days: int = Field(description="store-days forecast open")
+    sales: float = Field(description="the sum of the store-day forecasts")
+    lower: float | None = Field(description="lower end of the band (null: the version has no totals pool)")
+    upper: float | None
+    last_year_sales: float | None = Field(description="actual sales of the same days 52 weeks earlier (same "
+                                                      "weekdays); null where the history does not reach")
+
+
+class TotalsResponse(BaseModel):
+    model: str
+    model_version: str
+    origin: dt.date
+    group_by: GroupBy
+    period: PeriodKind
+    start: dt.date
+    horizon_days: int
+    interval_level: float | None = Field(description="nominal coverage of each total's [lower, upper], e.g. 0.9")
+    band: str = Field(description="how the bands were made and what was measured (docs/results.md)")
+    totals: list[Total]

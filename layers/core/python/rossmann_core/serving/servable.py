@@ -151,6 +151,25 @@ def _check_overrides(
         raise ForecastRequestError(("covariates", i, "store"), f"store {overrides.store[i]} is not being forecast")
 
 
+def forecast_days(
+    servable: Servable, start: np.datetime64 | None, horizon_days: int
+) -> tuple[np.datetime64, np.datetime64]:
+    """First and last forecast day of a request (``start`` default: the day after the origin); raises
+    ForecastRequestError (field ``start``) unless they lie within the days the servable forecasts."""
+    origin = servable.origin
+    start = origin + DAY if start is None else np.datetime64(start, "D")
+    end = start + (horizon_days - 1) * DAY
+    if start <= origin:
+        raise ForecastRequestError(("start",), f"must be after {origin}, the last day of the history")
+    leads = int((end - origin) / DAY)
+    if leads > servable.max_lead_days:
+        raise ForecastRequestError(("start",), (
+            f"the forecast would end on {end}, {leads} days after {origin}, the last day of the history; "
+            f"it forecasts at most {servable.max_lead_days} days ahead (up to {origin + servable.max_lead_days * DAY})"
+        ))
+    return start, end
+
+
 def forecast_stores(
     servable: Servable, store_ids: np.ndarray, start: np.datetime64 | None = None,
     horizon_days: int = HORIZON_DAYS, model: str | None = None, overrides: CovariateOverrides | None = None,
@@ -162,17 +181,8 @@ def forecast_stores(
     version = servable.version
     model = model or servable.default_model
     origin = servable.origin
-    start = origin + DAY if start is None else np.datetime64(start, "D")
-    end = start + (horizon_days - 1) * DAY
-    if start <= origin:
-        raise ForecastRequestError(("start",), f"must be after {origin}, the last day of the history")
+    start, end = forecast_days(servable, start, horizon_days)
     leads = int((end - origin) / DAY)
-    last_day = origin + servable.max_lead_days * DAY
-    if leads > servable.max_lead_days:
-        raise ForecastRequestError(("start",), (
-            f"the forecast would end on {end}, {leads} days after {origin}, the last day of the history; "
-            f"it forecasts at most {servable.max_lead_days} days ahead (up to {last_day})"
-        ))
     store_ids = np.asarray(store_ids, dtype=np.int64)
     rows = servable.stores.index_of(store_ids)
     if np.any(rows < 0):

@@ -1,0 +1,128 @@
+"""Totals for the handlers: any group of stores over any period of the forecast days, with 90 % bands.
+
+The point forecast of a total is the sum of the served model's store-day forecasts (closed days 0, what-if
+covariates applied as for single stores); its band comes from the version's totals pool
+(:mod:`rossmann_core.totals.bands`). The actual sales of the same days 52 weeks earlier (same weekdays) come from
+the served history. Without covariate overrides the every-store forecast is computed once per served state and
+model (:meth:`TotalsForecasts.every_store`), so a chain or state table costs the aggregation only.
+"""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from rossmann_core.covariates.assume import CovariateOverrides
+from rossmann_core.data.dates import DAY, WEEKDAY_YEAR_DAYS
+from rossmann_core.errors import ForecastRequestError
+from rossmann_core.serving.servable import Servable, StoreForecasts, forecast_days, forecast_stores
+from rossmann_core.totals.bands import Totals, period_sums, totals
+from rossmann_core.totals.groups import Group, Period, StoreGroups, groups_of, periods_of
+
+
+@dataclass(frozen=True)
+class TotalsTable:
+    """Totals of ``groups`` x ``periods`` (see :class:`~rossmann_core.totals.bands.Totals`); ``stores`` (n_groups,)
+    the number of stores in each group, ``dates`` the forecast days, ``last_year`` (n_groups, n_periods) the actual
+    sales of the same days 52 weeks earlier (NaN where the history does not reach), ``banded`` False when the
+    version has no totals pool for the model (lower and upper are then NaN)."""
+
+    model: str
+    groups: list[Group]
+    periods: list[Period]
+    dates: np.ndarray
+    stores: np.ndarray
+    totals: Totals
+    last_year: np.ndarray
+    banded: bool
+
+
+class TotalsForecasts:
+    """The every-store forecast of one servable, per model, computed on first use (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[int, str], StoreForecasts] = {}
+
+    def every_store(self, servable: Servable, model: str) -> StoreForecasts:
+        """Every store with history, every day of the horizon, assumed covariates."""
+        key = (id(servable), model)
+        with self._lock:
+            if key not in self._cache:
+                self._cache = {k: v for k, v in self._cache.items() if k[0] == id(servable)}
+                ids = servable.stores.store_id[servable.has_history].astype(np.int64)
+                self._cache[key] = forecast_stores(servable, ids, None, servable.max_lead_days, model)
+            return self._cache[key]
+
+
+FORECASTS = TotalsForecasts()
+
+
+def store_groups(servable: Servable, rows: np.ndarray) -> StoreGroups:
+    """The grouping attributes of the servable's store ``rows``."""
+    stores = servable.stores
+    return StoreGroups(stores.store_id[rows], stores.store_type[rows], stores.assortment[rows],
+                       servable.covariates.state_of_store[rows])
+
+
+def _window(forecast: StoreForecasts, first: np.datetime64, last: np.datetime64, n_stores: int) -> tuple:
+    """(sales matrix (n_stores, n_days), dates, lead days) of ``forecast`` cut to ``first``..``last``."""
+    dates = forecast.forecast.date.reshape(n_stores, -1)[0]
+    keep = (dates >= first) & (dates <= last)
+    sales = forecast.forecast.sales.reshape(n_stores, -1)[:, keep]
+    return sales, dates[keep], forecast.forecast.lead_days.reshape(n_stores, -1)[0, keep]
+
+
+def last_year_sums(servable: Servable, rows: np.ndarray, dates: np.ndarray, groups: list[Group],
+                   periods: list[Period]) -> np.ndarray:
+    """Actual sales of each group-period 52 weeks earlier (NaN where a day lies before the history)."""
+    history = servable.history
+    index = ((dates - WEEKDAY_YEAR_DAYS * DAY) - history.start) // DAY
+    inside = (index >= 0) & (index < history.n_days)
+    sales = np.zeros((len(rows), len(dates)))
+    sales[:, inside] = np.nan_to_num(history.sales[np.ix_(rows, index[inside].astype(np.int64))].astype(np.float64))
+    sums = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
+    reached = period_sums(inside.astype(np.float64), periods) == np.array([p.last - p.first + 1 for p in periods])
+    return np.where(reached[None, :], sums, np.nan)
+
+
+def forecast_totals(
+    servable: Servable, group_by: str, period: str, start: np.datetime64 | None = None, horizon_days: int = 42,
+    model: str | None = None, overrides: CovariateOverrides | None = None, store_list: list[int] | None = None,
+) -> TotalsTable:
+    """Totals of ``group_by`` (:data:`~rossmann_core.totals.groups.GROUP_KINDS`; ``store_list`` for ``stores``)
+    over ``period`` (:data:`~rossmann_core.totals.groups.PERIOD_KINDS`) of the days ``start`` (default the day
+    after the origin) .. + ``horizon_days``. Raises ForecastRequestError (field, reason) or the store errors
+    of :func:`~rossmann_core.serving.servable.forecast_stores`."""
+    model = model or servable.default_model
+    if model not in servable.version.models:
+        raise ForecastRequestError(("model",), f"{model!r} is not a model of version {servable.version.name}")
+    everyone = np.flatnonzero(servable.has_history)
+    groups = groups_of(group_by, store_groups(servable, everyone), store_list)
+    first, last = forecast_days(servable, start, horizon_days)
+    periods_of(period, np.array([first]))  # an unknown period kind fails before any forecast
+    rows = everyone
+    if group_by == "stores":
+        rows = everyone[groups[0].rows]
+        groups = [Group("stores", np.arange(len(rows)))]
+    ids = servable.stores.store_id[rows].astype(np.int64)
+    if overrides is None:
+        result = FORECASTS.every_store(servable, model)
+        sales, dates, leads = _window(result, first, last, len(everyone))
+        sales = sales[np.searchsorted(servable.stores.store_id[everyone], ids)]
+    else:
+        result = forecast_stores(servable, ids, first, horizon_days, model, overrides)
+        sales, dates, leads = _window(result, first, last, len(ids))
+    periods = periods_of(period, dates)
+    pool = servable.version.totals.get(model)
+    if pool is None:
+        point = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
+        empty = np.full(point.shape, np.nan)
+        opened = np.array([period_sums((sales[g.rows] > 0).sum(axis=0).astype(float), periods) for g in groups])
+        banded = Totals(point, empty, empty, opened.astype(np.int64))
+    else:
+        banded = totals(sales, dates, leads, servable.covariates.state_of_store[rows], rows,
+                        len(servable.stores.store_id), servable.max_lead_days, groups, periods, pool)
+    return TotalsTable(model=model, groups=groups, periods=periods, dates=dates,
+                       stores=np.array([len(g.rows) for g in groups]), totals=banded,
+                       last_year=last_year_sums(servable, rows, dates, groups, periods), banded=pool is not None)
