@@ -16,7 +16,7 @@ from api_support import batch_context, s3_stack
 from batch_lambda import handler
 from conftest import ENSEMBLE_CUTOFF, HOLDOUT_CUTOFF, TinyForest
 from nightly_batch import handler as batch_handler
-from nightly_batch.output import CSV_COLUMNS, CommitError, read_committed
+from nightly_batch.output import CSV_COLUMNS, CommitError, read_committed, read_committed_totals
 from nightly_batch.run import history_for
 from rossmann_core.models.version import load_version
 from synthetic import SyntheticData
@@ -92,11 +92,37 @@ def test_rerun_replaces_the_partition_whole(s3: Any, settings: None) -> None:
     assert first["status"] == second["status"] == "ok"
     assert partition_keys(s3, "2015-06-20") == [
         "forecasts/run_date=2015-06-20/forecasts.csv", "forecasts/run_date=2015-06-20/history_state.npz",
-        "forecasts/run_date=2015-06-20/summary.json",
+        "forecasts/run_date=2015-06-20/summary.json", "forecasts/run_date=2015-06-20/totals.csv",
     ]
     summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], "forecasts/run_date=2015-06-20")
     assert summary["created_at"] == second["created_at"]
     assert csv_bytes.count(b"\n") == summary["rows"] + 1
+
+
+def test_the_night_commits_totals_that_add_up_to_its_forecasts(s3: Any, settings: None) -> None:
+    # GIVEN a committed night
+    assert handler(event("batch_run_date.json"), batch_context())["status"] == "ok"
+    partition = "forecasts/run_date=2015-06-20"
+    summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], partition)
+    # WHEN its totals.csv is read through the summary (its sha256 checked)
+    totals = list(csv.DictReader(io.StringIO(read_committed_totals(s3, BUCKETS["forecasts"], partition,
+                                                                   summary).decode())))
+    forecasts = list(csv.DictReader(io.StringIO(csv_bytes.decode())))
+    # THEN the chain's days are the sums of the stores' cent-rounded forecasts, with a band around each open day
+    by_day: dict[str, float] = {}
+    for row in forecasts:
+        by_day[row["date"]] = by_day.get(row["date"], 0.0) + float(row["sales"])
+    chain_days = [r for r in totals if (r["group_by"], r["period_kind"]) == ("chain", "day")]
+    assert [r["period"] for r in chain_days] == sorted(by_day)
+    assert all(abs(float(r["sales"]) - by_day[r["period"]]) < 0.01 for r in chain_days)
+    assert all(float(r["lower"]) < float(r["sales"]) < float(r["upper"]) for r in chain_days if float(r["sales"]))
+    # AND states and store types per day, week and window, each adding up to the chain
+    levels = {(r["group_by"], r["period_kind"]) for r in totals}
+    assert levels == {(g, p) for g in ("chain", "state", "store_type") for p in ("day", "week", "window")}
+    window = {g: sum(float(r["sales"]) for r in totals if (r["group_by"], r["period_kind"]) == (g, "window"))
+              for g in ("chain", "state", "store_type")}
+    assert window["state"] == pytest.approx(window["chain"], abs=0.05) == window["store_type"]
+    assert summary["totals"]["file"] == "totals.csv"
 
 
 def test_a_failed_run_leaves_the_previous_output_and_says_why(s3: Any, settings: None,
@@ -280,8 +306,9 @@ class PutOfKeyFails:
 @pytest.mark.parametrize(
     ("suffix", "message"),
     [
-        ("summary.json", "forecasts.csv and s3://batch-test-forecasts/forecasts/run_date=2015-06-27/"
-                         "history_state.npz were replaced but summary.json was not"),
+        ("summary.json", "forecasts.csv and s3://batch-test-forecasts/forecasts/run_date=2015-06-27/totals.csv and "
+                         "s3://batch-test-forecasts/forecasts/run_date=2015-06-27/history_state.npz were replaced but "
+                         "summary.json was not"),
         ("state/latest.json", "the run is committed (s3://batch-test-forecasts/forecasts/run_date=2015-06-27/"
                               "summary.json) but the state pointer s3://batch-test-forecasts/forecasts/state/"
                               "latest.json was not updated"),

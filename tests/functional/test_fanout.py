@@ -86,13 +86,14 @@ def test_a_sharded_night_writes_what_the_single_function_writes(s3: Any, env: di
     assert [t["state"] for t in trace] == ["Plan", "Shard", "Shard", "Shard", "Shards", "Commit"]
     partition = "forecasts/run_date=2015-06-21"
     assert partition_keys(s3, "2015-06-21") == ["history_state.npz", "horizon_covariates.npz", "part-0000.csv",
-                                                "part-0001.csv", "part-0002.csv", "summary.json"]
+                                                "part-0001.csv", "part-0002.csv", "summary.json", "totals.csv"]
     summary, csv_bytes = read_committed(s3, BUCKETS["forecasts"], partition)
     assert result["status"] == "ok" and summary["shards"] == 3 and summary["rows"] == synthetic.n_stores * 42
     assert [p["stores"] for p in summary["parts"]] == [3, 2, 3]
     # AND the joined parts are the single run's forecasts byte for byte, from the same history state
     assert csv_bytes == single_csv
     assert get(s3, f"{partition}/history_state.npz") == get(s3, "forecasts/run_date=2015-06-20/history_state.npz")
+    assert get(s3, f"{partition}/totals.csv") == get(s3, "forecasts/run_date=2015-06-20/totals.csv")
     assert {k: v for k, v in summary.items() if k not in RUN_SPECIFIC} == \
         {k: v for k, v in single_summary.items() if k not in RUN_SPECIFIC}
     # AND the state pointer names the sharded run's state, which the API's loader accepts

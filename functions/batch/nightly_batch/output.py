@@ -1,6 +1,7 @@
 """The nightly batch's output: ``forecasts.csv`` bytes and the commit to S3.
 
-Layout: ``<prefix>/run_date=YYYY-MM-DD/forecasts.csv``, then ``history_state.npz`` (the history the
+Layout: ``<prefix>/run_date=YYYY-MM-DD/forecasts.csv``, then ``totals.csv`` (:mod:`.totals`), then
+``history_state.npz`` (the history the
 run forecast from, :mod:`rossmann_core.serving.history_state`), then ``summary.json``, then the
 state pointer ``<prefix>/state/latest.json``. Each S3 PUT is atomic (readers see the old object or
 the new one, never part of one), and nothing is written until the whole forecast exists and has
@@ -11,7 +12,7 @@ committed runs only.
 
 A sharded run (:mod:`.fanout`) writes the same partition in other pieces: ``history_state.npz`` and
 ``horizon_covariates.npz`` (plan), one ``part-NNNN.csv`` per shard instead of ``forecasts.csv``
-(shards), then ``summary.json`` listing every part with its sha256, rows and stores, then the pointer
+(shards), then ``totals.csv`` and ``summary.json`` listing every part with its sha256, rows and stores, then the pointer
 (commit). :func:`read_committed` returns the same CSV bytes for both layouts.
 """
 
@@ -27,6 +28,8 @@ from rossmann_core.storage import s3_key, sha256_hex
 
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
 FORECASTS_FILE = "forecasts.csv"
+TOTALS_FILE = "totals.csv"
+"""The night's totals (:mod:`nightly_batch.totals`), committed with the forecasts."""
 SUMMARY_FILE = "summary.json"
 COVARIATES_FILE = "horizon_covariates.npz"
 """Sharded runs: the horizon's covariates the plan assumed for every store (a Panel's arrays, .npz)."""
@@ -104,28 +107,35 @@ def put_pointer(client: Any, bucket: str, pointer_key: str, pointer: StatePointe
     return f"s3://{bucket}/{pointer_key}"
 
 
-def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, state: bytes, summary: dict[str, Any],
-           pointer_key: str, pointer: StatePointer) -> dict[str, str]:
-    """PUT ``forecasts.csv``, ``history_state.npz``, ``summary.json`` (the commit marker), then the state
-    pointer at ``pointer_key``; return their S3 URIs.
+def totals_fields(totals_bytes: bytes) -> dict[str, Any]:
+    """The summary's record of ``totals.csv``: its file name, sha256 and size."""
+    return {"totals": {"file": TOTALS_FILE, "sha256": sha256_hex(totals_bytes), "bytes": len(totals_bytes)}}
+
+
+def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, totals_bytes: bytes, state: bytes,
+           summary: dict[str, Any], pointer_key: str, pointer: StatePointer) -> dict[str, str]:
+    """PUT ``forecasts.csv``, ``totals.csv``, ``history_state.npz``, ``summary.json`` (the commit marker, with the
+    sha256 of each), then the state pointer at ``pointer_key``; return their S3 URIs.
 
     A rerun for the same partition overwrites its keys, so there is never a second copy. A failed
     first PUT writes nothing; a failure after it raises CommitError saying what was replaced (the
     bucket keeps old versions), and a failed pointer PUT says the run is committed but not pointed to.
     """
-    objects = ((FORECASTS_FILE, csv_bytes, "text/csv"), (HISTORY_STATE_FILE, state, "application/octet-stream"),
-               summary_object(summary))
+    objects = ((FORECASTS_FILE, csv_bytes, "text/csv"), (TOTALS_FILE, totals_bytes, "text/csv"),
+               (HISTORY_STATE_FILE, state, "application/octet-stream"), summary_object(summary))
     written = put_in_order(client, bucket, partition, objects)
-    uris = dict(zip(("forecasts", "history_state", "summary"), written, strict=True))
+    uris = dict(zip(("forecasts", "totals", "history_state", "summary"), written, strict=True))
     return {**uris, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written[-1])}
 
 
-def commit_summary(client: Any, bucket: str, partition: str, summary: dict[str, Any], pointer_key: str,
-                   pointer: StatePointer) -> dict[str, str]:
-    """A sharded run's commit, once its parts and state are in place and verified: ``summary.json``, then
-    the state pointer; return their S3 URIs."""
-    [written] = put_in_order(client, bucket, partition, (summary_object(summary),))
-    return {"summary": written, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written)}
+def commit_summary(client: Any, bucket: str, partition: str, totals_bytes: bytes, summary: dict[str, Any],
+                   pointer_key: str, pointer: StatePointer) -> dict[str, str]:
+    """A sharded run's commit, once its parts and state are in place and verified: ``totals.csv``, then
+    ``summary.json``, then the state pointer; return their S3 URIs."""
+    objects = ((TOTALS_FILE, totals_bytes, "text/csv"), summary_object(summary))
+    totals, written = put_in_order(client, bucket, partition, objects)
+    return {"totals": totals, "summary": written,
+            "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written)}
 
 
 def read_parts(client: Any, bucket: str, partition: str, parts: list[dict[str, Any]]) -> bytes:
@@ -138,6 +148,17 @@ def read_parts(client: Any, bucket: str, partition: str, parts: list[dict[str, A
                               "or died before its commit")
         pieces.append(body if number == 0 else body[body.index(b"\n") + 1:])
     return b"".join(pieces)
+
+
+def read_committed_totals(client: Any, bucket: str, partition: str, summary: dict[str, Any]) -> bytes | None:
+    """The committed ``totals.csv`` a summary describes (None for a run written before totals); CommitError if it
+    does not match the summary."""
+    if "totals" not in summary:
+        return None
+    body = client.get_object(Bucket=bucket, Key=f"{partition}/{TOTALS_FILE}")["Body"].read()
+    if sha256_hex(body) != summary["totals"]["sha256"]:
+        raise CommitError(f"{partition}/{TOTALS_FILE} does not match its {SUMMARY_FILE}: a run died between PUTs")
+    return body
 
 
 def read_committed(client: Any, bucket: str, partition: str) -> tuple[dict[str, Any], bytes]:

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from nightly_batch import output as batch_output
+from nightly_batch.output import totals_fields
+from nightly_batch.totals import totals_csv
 from rossmann_core.covariates.assume import assume_covariates, fit_covariates
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
 from rossmann_core.data.dates import DAY, iso_day
@@ -272,15 +274,18 @@ def run_batch(
     lap("forecast")
     csv_bytes = batch_output.forecasts_csv(forecast, version.name)
     lap("format_output")
+    totals_bytes = totals_csv(csv_bytes, version, history.panel, history.stores, version.best_model)
+    lap("totals")
     summary = {
         **run_summary(prepared, settings.horizon_days, run_id),
         "forecasts_sha256": sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),
+        **totals_fields(totals_bytes),
         "timings_seconds": timings,
     }
     summary["duration_seconds"] = round(time.perf_counter() - started, 3)
     summary["output"] = batch_output.commit(
-        client, settings.forecast_bucket, prepared.partition, csv_bytes, prepared.state, summary,
+        client, settings.forecast_bucket, prepared.partition, csv_bytes, totals_bytes, prepared.state, summary,
         pointer_key(settings.forecast_prefix), prepared.pointer,
     )
     return summary

@@ -79,7 +79,9 @@ def commit(event: Mapping[str, Any], request_id: str | None = None,
     """Verify every part and commit the night; the summary written, with ``status`` and ``accuracy``."""
     def work() -> dict[str, Any]:
         settings = batch_settings(environ)
-        summary = commit_run(dict(event), list(event["parts"]), settings, s3_client())
+        pinned = dataclasses.replace(model_settings(environ), version=str(event["summary"]["model_version"]))
+        version = _cache.get(pinned, follow_latest=False)
+        summary = commit_run(dict(event), list(event["parts"]), settings, s3_client(), version)
         accuracy = score_earlier_runs(np.datetime64(summary["run_date"], "D"), settings)
         metrics = logs.metrics(SERVICE)
         metrics.add_metric("BatchDuration", MetricUnit.Seconds, summary["duration_seconds"])

@@ -14,10 +14,13 @@ import numpy as np
 
 from rossmann_core.covariates.assume import CovariateOverrides
 from rossmann_core.data.dates import DAY, WEEKDAY_YEAR_DAYS
+from rossmann_core.data.panel import Panel
+from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import ForecastRequestError
 from rossmann_core.serving.servable import Servable, StoreForecasts, forecast_days, forecast_stores
 from rossmann_core.totals.bands import Totals, period_sums, totals
 from rossmann_core.totals.groups import Group, Period, StoreGroups, groups_of, periods_of
+from rossmann_core.totals.pool import TotalsPool
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,9 @@ class TotalsForecasts:
 FORECASTS = TotalsForecasts()
 
 
-def store_groups(servable: Servable, rows: np.ndarray) -> StoreGroups:
-    """The grouping attributes of the servable's store ``rows``."""
-    stores = servable.stores
-    return StoreGroups(stores.store_id[rows], stores.store_type[rows], stores.assortment[rows],
-                       servable.covariates.state_of_store[rows])
+def store_groups_of(stores: StoreTable, states: np.ndarray, rows: np.ndarray) -> StoreGroups:
+    """The grouping attributes of store ``rows`` of ``stores`` (``states``: every store's federal state)."""
+    return StoreGroups(stores.store_id[rows], stores.store_type[rows], stores.assortment[rows], states[rows])
 
 
 def _window(forecast: StoreForecasts, first: np.datetime64, last: np.datetime64, n_stores: int) -> tuple:
@@ -73,10 +74,9 @@ def _window(forecast: StoreForecasts, first: np.datetime64, last: np.datetime64,
     return sales, dates[keep], forecast.forecast.lead_days.reshape(n_stores, -1)[0, keep]
 
 
-def last_year_sums(servable: Servable, rows: np.ndarray, dates: np.ndarray, groups: list[Group],
+def last_year_sums(history: Panel, rows: np.ndarray, dates: np.ndarray, groups: list[Group],
                    periods: list[Period]) -> np.ndarray:
-    """Actual sales of each group-period 52 weeks earlier (NaN where a day lies before the history)."""
-    history = servable.history
+    """Actual sales of each group-period 52 weeks earlier (NaN where a day lies before ``history``)."""
     index = ((dates - WEEKDAY_YEAR_DAYS * DAY) - history.start) // DAY
     inside = (index >= 0) & (index < history.n_days)
     sales = np.zeros((len(rows), len(dates)))
@@ -84,6 +84,37 @@ def last_year_sums(servable: Servable, rows: np.ndarray, dates: np.ndarray, grou
     sums = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
     reached = period_sums(inside.astype(np.float64), periods) == np.array([p.last - p.first + 1 for p in periods])
     return np.where(reached[None, :], sums, np.nan)
+
+
+@dataclass(frozen=True)
+class TotalsSource:
+    """What totals read besides the forecast: the served ``history`` (its stores are the version's, in order),
+    every store's federal ``states``, the version's ``max_lead_days`` and the model's ``pool`` (None: no band)."""
+
+    history: Panel
+    states: np.ndarray
+    max_lead_days: int
+    pool: TotalsPool | None
+
+
+def aggregate(source: TotalsSource, model: str, sales: np.ndarray, dates: np.ndarray, leads: np.ndarray,
+              rows: np.ndarray, groups: list[Group], periods: list[Period]) -> TotalsTable:
+    """Totals of the store-day ``sales`` (n_rows, n_days) euros of the stores at ``rows`` (of the history), each
+    rounded to the cent first as every answer and file shows them, so that a total is the sum of what is
+    published; ``leads`` (n_days,) are the days' leads after the origin."""
+    sales = np.round(sales, 2)
+    if source.pool is None:
+        point = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
+        empty = np.full(point.shape, np.nan)
+        opened = np.array([period_sums((sales[g.rows] > 0).sum(axis=0).astype(float), periods) for g in groups])
+        banded = Totals(point, empty, empty, opened.astype(np.int64))
+    else:
+        banded = totals(sales, dates, leads, source.states[rows], rows, len(source.states), source.max_lead_days,
+                        groups, periods, source.pool)
+    return TotalsTable(model=model, groups=groups, periods=periods, dates=dates,
+                       stores=np.array([len(g.rows) for g in groups]), totals=banded,
+                       last_year=last_year_sums(source.history, rows, dates, groups, periods),
+                       banded=source.pool is not None)
 
 
 def forecast_totals(
@@ -98,7 +129,8 @@ def forecast_totals(
     if model not in servable.version.models:
         raise ForecastRequestError(("model",), f"{model!r} is not a model of version {servable.version.name}")
     everyone = np.flatnonzero(servable.has_history)
-    groups = groups_of(group_by, store_groups(servable, everyone), store_list)
+    groups = groups_of(group_by, store_groups_of(servable.stores, servable.covariates.state_of_store, everyone),
+                       store_list)
     first, last = forecast_days(servable, start, horizon_days)
     periods_of(period, np.array([first]))  # an unknown period kind fails before any forecast
     rows = everyone
@@ -113,16 +145,6 @@ def forecast_totals(
     else:
         result = forecast_stores(servable, ids, first, horizon_days, model, overrides)
         sales, dates, leads = _window(result, first, last, len(ids))
-    periods = periods_of(period, dates)
-    pool = servable.version.totals.get(model)
-    if pool is None:
-        point = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
-        empty = np.full(point.shape, np.nan)
-        opened = np.array([period_sums((sales[g.rows] > 0).sum(axis=0).astype(float), periods) for g in groups])
-        banded = Totals(point, empty, empty, opened.astype(np.int64))
-    else:
-        banded = totals(sales, dates, leads, servable.covariates.state_of_store[rows], rows,
-                        len(servable.stores.store_id), servable.max_lead_days, groups, periods, pool)
-    return TotalsTable(model=model, groups=groups, periods=periods, dates=dates,
-                       stores=np.array([len(g.rows) for g in groups]), totals=banded,
-                       last_year=last_year_sums(servable, rows, dates, groups, periods), banded=pool is not None)
+    source = TotalsSource(servable.history, servable.covariates.state_of_store, servable.max_lead_days,
+                          servable.version.totals.get(model))
+    return aggregate(source, model, sales, dates, leads, rows, groups, periods_of(period, dates))
