@@ -44,7 +44,8 @@ def play_nights(client: Any, data_bucket: str, train_csv: bytes, nights: int,
         accuracy = result.get("accuracy") or {}
         played.append({"night": night, "run_date": str(run_date), "data_last_day": str(end - held_back),
                        "status": result["status"], "forecast_rows": result.get("rows"),
-                       **{key: accuracy.get(key) for key in NIGHT_FIELDS}, "accuracy_uri": accuracy.get("uri")})
+                       **{key: accuracy.get(key) for key in NIGHT_FIELDS}, "accuracy_uri": accuracy.get("uri"),
+                       "chain_totals_coverage_90": accuracy.get("totals", {}).get("chain_day", {}).get("coverage_90")})
     return played
 
 

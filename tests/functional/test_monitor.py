@@ -143,6 +143,51 @@ def test_the_monitor_figures_match_an_offline_computation_from_the_same_files(
     assert report["data"]["sha256"] == hashlib.sha256((synthetic.directory / "train.csv").read_bytes()).hexdigest()
 
 
+def offline_chain_day_totals(client: Any, train_csv: Path, run_date: str, skipped: list[str]) -> dict[str, Any]:
+    """The chain's daily totals of every committed run before ``run_date`` (csv + math), scored against the sum of
+    every forecast store's actual that day (closed: 0) in the monitor's window, when each store has its row."""
+    with train_csv.open() as f:
+        rows = list(csv.DictReader(f))
+    last = max(dt.date.fromisoformat(r["Date"]) for r in rows)
+    first = last - dt.timedelta(days=WINDOW_DAYS - 1)
+    actual = {(int(r["Store"]), r["Date"]): float(r["Sales"]) if r["Open"] == "1" else 0.0 for r in rows
+              if first <= dt.date.fromisoformat(r["Date"]) <= last}
+    listing = client.list_objects_v2(Bucket=BUCKETS["forecasts"], Prefix="forecasts/run_date=")["Contents"]
+    scored = []
+    for partition in sorted({item["Key"].rsplit("/", 1)[0] for item in listing}):
+        if partition.split("=")[1] >= run_date or partition.split("=")[1] in skipped:
+            continue
+        forecasts, totals = (client.get_object(Bucket=BUCKETS["forecasts"], Key=f"{partition}/{name}")["Body"].read()
+                             for name in ("forecasts.csv", "totals.csv"))
+        stores = {int(r["store"]) for r in csv.DictReader(io.StringIO(forecasts.decode()))}
+        for r in csv.DictReader(io.StringIO(totals.decode())):
+            if (r["group_by"], r["period_kind"]) != ("chain", "day"):
+                continue
+            day = [actual.get((s, r["period"])) for s in stores]
+            if None in day or sum(day) <= 0:
+                continue
+            a = sum(day)
+            scored.append(((float(r["sales"]) - a) / a, float(r["lower"]) <= a <= float(r["upper"])))
+    errors = [e for e, _ in scored]
+    return {"totals": len(scored), "rmspe": math.sqrt(sum(e * e for e in errors) / len(errors)),
+            "coverage_90": sum(c for _, c in scored) / len(scored), "bias": sum(errors) / len(errors)}
+
+
+def test_the_totals_figures_match_an_offline_computation(s3: Any, nights: list[dict[str, Any]],
+                                                         synthetic: SyntheticData) -> None:
+    final = nights[-1]
+    key = f"monitoring/run_date={final['run_date']}/accuracy.json"
+    report = json.loads(s3.get_object(Bucket=BUCKETS["forecasts"], Key=key)["Body"].read())
+    expected = offline_chain_day_totals(s3, synthetic.directory / "train.csv", final["run_date"],
+                                        [nights[TAMPERED_NIGHT]["run_date"]])
+    chain = report["totals"]["chain_day"]
+    assert chain["totals"] == expected["totals"] > 0
+    for name in ("rmspe", "coverage_90", "bias"):
+        assert chain[name] == pytest.approx(expected[name], abs=1e-6)
+    assert {"state_day", "store_type_day"} <= set(report["totals"])
+    assert final["chain_totals_coverage_90"] == chain["coverage_90"]
+
+
 def test_a_failed_scheduled_night_raises_for_the_dead_letter_queue_a_manual_run_returns_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -31,7 +31,7 @@ import numpy as np
 
 from nightly_batch import output as batch_output
 from nightly_batch.run import BatchError, Prepared, forecast_history, prepare_run, read_object, run_summary, stopwatch
-from nightly_batch.totals import totals_csv
+from nightly_batch.totals import NightTotals, totals_csv
 from rossmann_core.data.panel import Panel
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer, pointer_key, read_state
@@ -144,7 +144,7 @@ def check_part(body: bytes, result: dict[str, Any], stores: np.ndarray, horizon:
 
 
 def night_totals(client: Any, bucket: str, partition: str, parts: list[dict[str, Any]], state: bytes,
-                 state_key: str, version: ModelVersion, model: str) -> bytes:
+                 state_key: str, version: ModelVersion, model: str) -> NightTotals:
     """``totals.csv`` of the verified parts joined (the same bytes one function writes for the night)."""
     history, stores = read_state(state, f"s3://{bucket}/{state_key}")
     csv_bytes = batch_output.read_parts(client, bucket, partition, parts)
@@ -186,9 +186,9 @@ def commit_run(plan: dict[str, Any], parts: list[dict[str, Any]], settings: Batc
                                         + time.perf_counter() - started, 3)
     if version.name != summary["model_version"]:
         raise BatchError(f"the commit loaded model version {version.name}, the plan pinned {summary['model_version']}")
-    totals_bytes = night_totals(client, bucket, partition, parts, state, state_key, version, summary["model"])
-    summary |= batch_output.totals_fields(totals_bytes)
+    night = night_totals(client, bucket, partition, parts, state, state_key, version, summary["model"])
+    summary |= batch_output.totals_fields(night.csv, night.members)
     pointer = StatePointer.from_json(json.dumps(plan["pointer"]).encode(), "the plan's state pointer")
-    summary["output"] = batch_output.commit_summary(client, bucket, partition, totals_bytes, summary,
+    summary["output"] = batch_output.commit_summary(client, bucket, partition, night.csv, summary,
                                                     pointer_key(settings.forecast_prefix), pointer)
     return summary

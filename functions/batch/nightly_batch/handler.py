@@ -10,7 +10,8 @@ After its own commit the run scores earlier runs against the actuals that have a
 (:mod:`nightly_batch.monitor`); a failure there is logged at ERROR and reported under ``accuracy``,
 but the committed forecasts stand. Metrics (namespace RossmannForecast, service nightly_batch):
 BatchDuration, BatchRows, BatchStores (BatchFailures on a failure), and the accuracy figures
-TrailingRmspe, TrailingCoverage90, TrailingBias, TrailingRowsScored that template.yaml's alarms watch.
+TrailingRmspe, TrailingCoverage90, TrailingBias, TrailingRowsScored and TrailingChainTotalsCoverage90 that
+template.yaml's alarms watch.
 """
 
 import logging
@@ -40,6 +41,8 @@ ACCURACY_METRICS = (
     ("TrailingBias", "bias", MetricUnit.NoUnit), ("TrailingRowsScored", "rows", MetricUnit.Count),
 )
 """(metric, accuracy.json key, unit) emitted after each night's monitoring."""
+CHAIN_TOTALS_LEVEL = "chain_day"
+"""The totals level whose band coverage is emitted as TrailingChainTotalsCoverage90 (template.yaml alarms on it)."""
 
 
 class BatchFailedError(RossmannError):
@@ -108,6 +111,10 @@ def score_earlier_runs(run_date: np.datetime64, settings: BatchSettings) -> dict
     for name, key, unit in ACCURACY_METRICS:
         if report[key] is not None:
             metrics.add_metric(name, unit, report[key])
+    chain = report["totals"].get(CHAIN_TOTALS_LEVEL)
+    if chain is not None:
+        metrics.add_metric("TrailingChainTotalsCoverage90", MetricUnit.NoUnit, chain["coverage_90"])
+    summary["totals"] = report["totals"]
     log.info("accuracy of earlier runs: %s rows, rmspe %s, coverage %s", report["rows"], report["rmspe"],
              report["coverage_90"], extra={"event": "accuracy", **summary, "lead_weeks": report["lead_weeks"],
                                            "runs_scored": len(report["runs"]), "runs_skipped": report["runs_skipped"]})

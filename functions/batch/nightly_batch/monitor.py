@@ -11,7 +11,8 @@ A day is forecast by up to 42 runs, one per lead: ``lead_weeks`` splits the figu
 Figures (``accuracy.json`` at ``monitoring/run_date=YYYY-MM-DD/``): ``rows``, ``rmspe``
 (sqrt(mean(((a - f) / a)²))), ``coverage_90`` (share of rows with lower ≤ a ≤ upper), ``bias``
 (mean((f - a) / a): > 0 means forecasts too high), the same per lead week, and the ``worst_stores``
-(10 highest RMSPE, with rows and bias).
+(10 highest RMSPE, with rows and bias); ``totals``: the same figures of the runs' totals per level
+(:mod:`.monitor_totals`).
 """
 
 import io
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from nightly_batch import output as batch_output
+from nightly_batch.monitor_totals import known_grid, score_run, totals_report
 from nightly_batch.run import HISTORY_FILE, read_object
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, DailyRows, parse_daily_bytes
 from rossmann_core.data.dates import DAY
@@ -132,30 +134,37 @@ def monitor_accuracy(run_date: np.datetime64, settings: BatchSettings, client: A
     last = actuals.date.max()
     first = last - (WINDOW_DAYS - 1) * DAY
     stores, grid = actual_grid(actuals, first, last)
+    known_stores, known = known_grid(actuals, first, last)
     horizon = settings.horizon_days
-    runs, skipped, parts = [], [], []
+    runs, skipped, parts, totals = [], [], [], []
     for date in partition_run_dates(client, settings.forecast_bucket, settings.forecast_prefix):
         if date >= run_date:
             continue
         partition = batch_output.partition_prefix(settings.forecast_prefix, date)
         try:
             summary, csv_bytes = batch_output.read_committed(client, settings.forecast_bucket, partition)
+            totals_bytes = batch_output.read_committed_totals(client, settings.forecast_bucket, partition, summary)
         except (batch_output.CommitError, client.exceptions.NoSuchKey) as error:
             skipped.append({"run_date": str(date), "reason": f"{type(error).__name__}: {error}"})
             continue
         origin = np.datetime64(summary["origin"])
         if origin + horizon * DAY < first or origin >= last:
             continue
-        scored = match(parse_forecasts(csv_bytes), origin, stores, grid, first)
+        forecast = parse_forecasts(csv_bytes)
+        scored = match(forecast, origin, stores, grid, first)
+        run_totals = [] if totals_bytes is None else score_run(totals_bytes, summary, np.unique(forecast["store"]),
+                                                               known_stores, known, first)
         runs.append({"run_date": str(date), "origin": str(origin), "model_version": summary["model_version"],
-                     "rows": len(scored.actual)})
+                     "rows": len(scored.actual), "totals": len(run_totals)})
         parts.append(scored)
+        totals += run_totals
     report = {
         "run_date": str(run_date),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "window": {"first_day": str(first), "last_day": str(last), "days": WINDOW_DAYS},
         "data": {"uri": source, "sha256": sha256_hex(rows_bytes)},
         **accuracy_report(concat(parts)),
+        "totals": totals_report(totals),
         "runs": runs,
         "runs_skipped": skipped,
     }

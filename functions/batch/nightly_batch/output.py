@@ -107,9 +107,10 @@ def put_pointer(client: Any, bucket: str, pointer_key: str, pointer: StatePointe
     return f"s3://{bucket}/{pointer_key}"
 
 
-def totals_fields(totals_bytes: bytes) -> dict[str, Any]:
-    """The summary's record of ``totals.csv``: its file name, sha256 and size."""
-    return {"totals": {"file": TOTALS_FILE, "sha256": sha256_hex(totals_bytes), "bytes": len(totals_bytes)}}
+def totals_fields(totals_bytes: bytes, members: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
+    """The summary's record of ``totals.csv``: its file name, sha256, size and each group's member stores."""
+    return {"totals": {"file": TOTALS_FILE, "sha256": sha256_hex(totals_bytes), "bytes": len(totals_bytes),
+                       "members": members}}
 
 
 def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, totals_bytes: bytes, state: bytes,

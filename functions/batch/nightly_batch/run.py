@@ -274,13 +274,14 @@ def run_batch(
     lap("forecast")
     csv_bytes = batch_output.forecasts_csv(forecast, version.name)
     lap("format_output")
-    totals_bytes = totals_csv(csv_bytes, version, history.panel, history.stores, version.best_model)
+    night = totals_csv(csv_bytes, version, history.panel, history.stores, version.best_model)
+    totals_bytes = night.csv
     lap("totals")
     summary = {
         **run_summary(prepared, settings.horizon_days, run_id),
         "forecasts_sha256": sha256_hex(csv_bytes),
         "forecasts_bytes": len(csv_bytes),
-        **totals_fields(totals_bytes),
+        **totals_fields(night.csv, night.members),
         "timings_seconds": timings,
     }
     summary["duration_seconds"] = round(time.perf_counter() - started, 3)

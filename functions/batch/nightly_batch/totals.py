@@ -3,6 +3,8 @@ the window, with 90 % bands and last year's actuals, built from the committed ``
 cent-rounded sales), so one function and a fanned-out night write the same bytes and the API's POST /totals
 gives the same figures (:func:`rossmann_core.serving.totals.aggregate`)."""
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from rossmann_core.covariates.assume import fit_covariates
@@ -50,7 +52,16 @@ def table_lines(table: TotalsTable, group_by: str, period: str, version: str) ->
     return lines
 
 
-def totals_csv(csv_bytes: bytes, version: ModelVersion, history: Panel, stores: StoreTable, model: str) -> bytes:
+@dataclass(frozen=True)
+class NightTotals:
+    """``totals.csv`` bytes and ``members``: the store ids of each state and store type (group_by -> label ->
+    ids; the chain is every store of forecasts.csv), which the accuracy monitor sums actuals over."""
+
+    csv: bytes
+    members: dict[str, dict[str, list[int]]]
+
+
+def totals_csv(csv_bytes: bytes, version: ModelVersion, history: Panel, stores: StoreTable, model: str) -> NightTotals:
     """``totals.csv`` of a night's forecasts CSV; ``history`` and ``stores`` are the ones it forecast from."""
     rows, dates, sales = forecast_matrix(csv_bytes, history)
     states = fit_covariates(history).state_of_store
@@ -58,8 +69,11 @@ def totals_csv(csv_bytes: bytes, version: ModelVersion, history: Panel, stores: 
     leads = ((dates - history.dates[-1]) // DAY).astype(np.int64)
     attributes = store_groups_of(stores, states, rows)
     lines = [",".join(TOTALS_COLUMNS)]
+    members: dict[str, dict[str, list[int]]] = {}
     for group_by, period in LEVELS:
         groups = groups_of(group_by, attributes)
         table = aggregate(source, model, sales, dates, leads, rows, groups, periods_of(period, dates))
         lines += table_lines(table, group_by, period, version.name)
-    return ("\n".join(lines) + "\n").encode("ascii")
+        if group_by != "chain":
+            members[group_by] = {g.label: attributes.store_id[g.rows].astype(int).tolist() for g in groups}
+    return NightTotals(("\n".join(lines) + "\n").encode("ascii"), members)
