@@ -227,15 +227,21 @@ def interval_width(actual: np.ndarray, forecast: Forecast, scored: np.ndarray) -
     return float(np.mean((forecast.upper[scored] - forecast.lower[scored]) / actual))
 
 
+def holds_christmas(cutoff: np.datetime64, horizon: int) -> bool:
+    """Whether the forecast days after ``cutoff`` hold a Christmas Day (such windows are reported apart)."""
+    first, last = cutoff + np.timedelta64(1, "D"), cutoff + np.timedelta64(horizon, "D")
+    years = range(int(first.astype("datetime64[Y]").astype(int)) + 1970, int(last.astype("datetime64[Y]").astype(int))
+                  + 1971)
+    return any(first <= np.datetime64(f"{y}-12-25") <= last for y in years)
+
+
 def window_result(result: dict[str, Any], widths: dict[str, float]) -> dict[str, Any]:
     """A window of the rolling backtest: run_backtest's ``result`` with its forecast days and widths."""
     cutoff = np.datetime64(result["cutoff"], "D")
     days = {"first_day": str(cutoff + np.timedelta64(1, "D")),
             "last_day": str(cutoff + np.timedelta64(result["horizon"], "D"))}
-    christmas = np.datetime64(f"{cutoff.astype('datetime64[Y]')}-12-25") + np.array([0, 365], dtype="timedelta64[D]")
-    in_window = [np.datetime64(days["first_day"]) <= c <= np.datetime64(days["last_day"]) for c in christmas]
     window = {"cutoff": result["cutoff"], **days, **result, "width_90": widths[result["model"]],
-              "christmas": bool(any(in_window))}
+              "christmas": holds_christmas(cutoff, result["horizon"])}
     if "members" in result:
         window["members"] = {name: {**s, "width_90": widths[name]} for name, s in result["members"].items()}
     return window

@@ -230,28 +230,60 @@ def test_the_csv_holds_exactly_the_apis_numbers(page: Page, base_url: str) -> No
     assert [r["promo_assumed"] for r in by_kind["what-if"] if r["date"] == day] == ["false"]
 
 
-def test_the_total_of_several_stores_has_no_band_and_matches_the_api(page: Page, base_url: str) -> None:
+def test_the_total_of_several_stores_has_its_band_and_last_year_from_the_api(page: Page, base_url: str) -> None:
     page.open()
     page.redraw(lambda: page.tab.check("input[name=view][value=total]"))
     everything = forecast(base_url, stores="all", model="rf")
     assert page.text("#chart-title") == "Daily total of all 8 stores"
     assert page.value("#baseline-total") == pytest.approx(total(everything), abs=0.006)
-    assert "No band for a total" in page.text("#band-note") and "90 % from" not in page.text("#days thead")
+    window = api(base_url, "/totals", {"group_by": "chain", "period": "window", "model": "rf"}).json()["totals"][0]
+    assert page.value("#baseline-band") == pytest.approx(window["upper"] - window["lower"], abs=0.011)
+    assert page.value("#last-year-total") == pytest.approx(window["last_year_sales"], abs=0.006)
+    note = page.text("#band-note")
+    assert "two earlier six-week windows" in note and "same days 52 weeks earlier" in note
+    assert "90 % from" in page.text("#days thead") and "Last year" in page.text("#days thead")
     page.screenshots("total")
     page.redraw(lambda: (page.tab.fill("#store-set", "2, 7"), page.tab.click("#set-apply")))
     assert page.text("#chart-title") == "Daily total of 2 chosen stores"
     two = forecast(base_url, stores=[2, 7], model="rf")
     assert page.value("#baseline-total") == pytest.approx(total(two), abs=0.006)
+    days = api(base_url, "/totals", {"group_by": "stores", "stores": [2, 7], "period": "day", "model": "rf"}).json()
     rows = page.download_csv()
     forecast_rows = [r for r in rows if r["kind"] == "forecast"]
     daily = [a + b for a, b in zip(two["stores"][0]["sales"], two["stores"][1]["sales"])]
     assert [float(r["sales"]) for r in forecast_rows] == pytest.approx(daily, abs=0.006)
-    assert {r["stores"] for r in rows} == {"2 7"} and all(r["lower"] == "" for r in rows)
+    assert [float(r["lower"]) for r in forecast_rows] == [d["lower"] for d in days["totals"]]
+    assert [float(r["upper"]) for r in forecast_rows] == [d["upper"] for d in days["totals"]]
+    assert {r["stores"] for r in rows} == {"2 7"}
     history = api(base_url, "/history", {"stores": [2, 7]}).json()
     assert [float(r["sales"]) for r in rows if r["kind"] == "actual"] == history["sales"]
     page.redraw(lambda: (page.tab.fill("#store-set", "1"), page.tab.click("#set-apply")))
     assert page.text("#chart-title") == "Daily total of 1 chosen store"
     assert page.value("#baseline-total") == pytest.approx(total(forecast(base_url, stores=[1], model="rf")), abs=0.006)
+
+
+def test_totals_by_state_and_store_type_are_reachable_by_keyboard_and_download(page: Page, base_url: str) -> None:
+    page.open()
+    states = api(base_url, "/totals", {"group_by": "state", "period": "window", "model": "rf"}).json()["totals"]
+    page.tab.wait_for_function(f"document.querySelectorAll('#groups tbody tr').length === {len(states)}")
+    first = page.tab.locator("#groups tbody tr").first.inner_text().split("\t")
+    assert first[0] == states[0]["group"] and first[1] == str(states[0]["stores"])
+    pct = 100 * (states[0]["sales"] - states[0]["last_year_sales"]) / states[0]["last_year_sales"]
+    assert first[-1] == f"{'+' if pct > 0 else ''}{pct:.1f} %"
+    # WHEN the grouping is changed with the keyboard alone
+    page.tab.focus("#group-by")
+    page.tab.keyboard.press("ArrowDown")
+    types = api(base_url, "/totals", {"group_by": "store_type", "period": "window", "model": "rf"}).json()["totals"]
+    page.tab.wait_for_function("document.querySelector('#groups thead').innerText.includes('Store type')")
+    assert page.tab.locator("#groups tbody tr").count() == len(types)
+    page.tab.focus("#groups-download")
+    with page.tab.expect_download() as download:
+        page.tab.keyboard.press("Enter")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert [r["group"] for r in rows] == [t["group"] for t in types]
+    assert [float(r["lower"]) for r in rows] == [t["lower"] for t in types]
+    assert sum(float(r["sales"]) for r in rows) == pytest.approx(total(forecast(base_url, stores="all", model="rf")),
+                                                                 abs=0.05)
 
 
 def test_filters_narrow_the_stores(page: Page, base_url: str) -> None:

@@ -13,12 +13,12 @@
   const TOTAL_CSV = ["stores", "date", "kind", "sales", "lower", "upper", "open_stores", "open_assumed_stores",
     "promo_stores", "promo_assumed_stores", "state_holiday_stores", "state_holiday_assumed_stores",
     "school_holiday_stores", "school_holiday_assumed_stores", "model", "model_version", "origin"];
-  const NO_TOTAL_BAND = "No band for a total: the 90 % intervals are calibrated per store and day, and this model " +
-    "version has no interval calibrated for totals (nor its coverage measured on the backtest), so the total " +
-    "is shown without one.";
-  const STORE_BAND = "Band: the model's 90 % prediction interval per day (split-conformal, per lead week; on the " +
-    "backtest it covered somewhat under 90 % of days, see the README). Green bars: promo days; red dots: state " +
-    "holidays; magenta dots: school holidays; grey dots at 0: closed.";
+  const STORE_BAND = "Band: the model's 90 % prediction interval per day (split-conformal per lead week; its " +
+    "coverage measured on the rolling backtest is in the product's results page). Green bars: promo days; red " +
+    "dots: state holidays; magenta dots: school holidays; grey dots at 0: closed.";
+  const TOTAL_MARKS = " Dotted line: the actual sales of the same days 52 weeks earlier.";
+  const GROUP_CSV = ["group_by", "group", "stores", "first_day", "last_day", "sales", "lower", "upper",
+    "last_year_sales", "vs_last_year_percent", "model", "model_version", "origin"];
 
   const $ = (id) => document.getElementById(id);
   const euros = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
@@ -32,7 +32,7 @@
 
   const state = {
     stores: [], storeById: new Map(), health: null, model: null, view: "store", store: null,
-    overrides: new Map(), shown: null, chart: null, cache: new Map(), seq: 0, inflight: null,
+    overrides: new Map(), shown: null, chart: null, cache: new Map(), seq: 0, inflight: null, groups: null,
   };
 
   class ApiError extends Error {
@@ -170,6 +170,12 @@
     return first;
   }
 
+  /* POST /totals body for the target's stores: the chain for all of them, else the list as one group. */
+  function totalsBody(t, period) {
+    const group = t.stores === "all" ? { group_by: "chain" } : { group_by: "stores", stores: t.stores };
+    return { ...group, period, model: state.model };
+  }
+
   /* ---- loading ---- */
 
   async function cached(key, load) {
@@ -197,16 +203,19 @@
     const key = JSON.stringify(body);
     const covariates = overridesFor(t);
     try {
-      const [history, baseline, scenario] = await Promise.all([
+      const total = t.view === "total";
+      const [history, baseline, scenario, dayTotals, windowTotal] = await Promise.all([
         cached(`h${t.view}${JSON.stringify(t.stores)}`, () => (t.view === "store"
           ? api(`stores/${encodeURIComponent(t.store)}/history`, undefined, signal)
           : api("history", { stores: t.stores }, signal))),
         cached("f" + key, () => forecasts(body, signal)),
         covariates.length ? forecasts({ ...body, covariates }, signal) : Promise.resolve(null),
+        total ? cached("td" + key, () => api("totals", totalsBody(t, "day"), signal)) : Promise.resolve(null),
+        total ? cached("tw" + key, () => api("totals", totalsBody(t, "window"), signal)) : Promise.resolve(null),
       ]);
       if (seq !== state.seq) return "stale";
       clearErrors();
-      state.shown = { ...t, history, baseline, scenario, covariates };
+      state.shown = { ...t, history, baseline, scenario, covariates, dayTotals, windowTotal };
       render();
       return "ok";
     } catch (error) {
@@ -241,8 +250,11 @@
         assumed: Object.fromEntries(COVARIATES.map((c) => [c, s.assumed[c][i]])),
       }));
     }
+    const days = forecast === shown.baseline && shown.dayTotals ? shown.dayTotals.totals : null;
     return stores[0].date.map((date, i) => ({
-      date, sales: cents(sum(stores.map((s) => s.sales[i]))), lower: null, upper: null,
+      date, sales: cents(sum(stores.map((s) => s.sales[i]))),
+      lower: days ? days[i].lower : null, upper: days ? days[i].upper : null,
+      lastYear: days ? days[i].last_year_sales : null,
       values: Object.fromEntries(COVARIATES.map((c) => [c, stores.filter((s) => flagged(c, s.covariates[c][i])).length])),
       assumed: Object.fromEntries(COVARIATES.map((c) => [c, stores.filter((s) => s.assumed[c][i]).length])),
     }));
@@ -295,6 +307,7 @@
       flag("state_holiday", 0.97, 1),
       flag("school_holiday", 0.9, n / 2),
       days.map((r) => (r.values.open === 0 ? 0 : null)),
+      [...blank(nPast), ...base.map((r) => (r.lastYear === undefined ? null : r.lastYear))],
     ];
   }
 
@@ -322,6 +335,7 @@
           points: marker("#c026d3", 7), value: yes },
         { label: "Closed", stroke: "#6b7280", fill: "#6b7280", paths: () => null, points: marker("#6b7280", 6),
           value: yes },
+        { label: "Last year", stroke: "#6b7280", width: 1.5, dash: [2, 3], value: money },
       ],
       bands: [{ series: [4, 3], fill: "rgba(29,78,216,0.12)" }],
       cursor: { drag: { x: false, y: false } },
@@ -338,11 +352,8 @@
     } else {
       state.chart.setData(data);
     }
-    for (const band of [3, 4]) {
-      if (state.chart.series[band].show !== (shown.view === "store")) {
-        state.chart.setSeries(band, { show: shown.view === "store" });
-      }
-    }
+    const lastYear = shown.view === "total";
+    if (state.chart.series[10].show !== lastYear) state.chart.setSeries(10, { show: lastYear });
     const base = shown.baseline.stores[0].date;
     el.setAttribute("aria-label", `${shown.label}: actual sales ${shown.history.date[0]} to ${shown.history.origin}, ` +
       `forecast ${base[0]} to ${base[base.length - 1]}` + (shown.scenario ? " with the what-if line" : "") +
@@ -368,7 +379,7 @@
     $("chart-title").textContent = shown.label;
     $("model-info").textContent = `Model ${b.model} · version ${b.model_version} · actual sales up to ${b.origin}` +
       ` · forecast ${b.start} to ${b.stores[0].date[b.stores[0].date.length - 1]}`;
-    $("band-note").textContent = shown.view === "store" ? STORE_BAND : NO_TOTAL_BAND;
+    $("band-note").textContent = shown.view === "store" ? STORE_BAND : shown.dayTotals.band + TOTAL_MARKS;
     const days = b.stores[0].date;
     Object.assign($("whatif-date"), { min: days[0], max: days[days.length - 1] });
     drawChart(shown);
@@ -390,6 +401,16 @@
       return strong;
     };
     el.append(`Forecast over the ${days} days: `, part(fmtEuro(base), base, "baseline-total"));
+    const whole = shown.windowTotal ? shown.windowTotal.totals[0] : null;
+    if (whole && whole.lower != null) {
+      el.append(" · 90 % band ", part(`${fmtEuro(whole.lower)} – ${fmtEuro(whole.upper)}`, whole.upper - whole.lower,
+        "baseline-band"));
+    }
+    if (whole && whole.last_year_sales) {
+      const pct = (100 * (whole.sales - whole.last_year_sales)) / whole.last_year_sales;
+      el.append(" · same days last year: ", part(`${fmtEuro(whole.last_year_sales)} (${pct > 0 ? "+" : ""}` +
+        `${pct.toFixed(1)} %)`, whole.last_year_sales, "last-year-total"));
+    }
     if (shown.scenario) {
       const what = cents(sum(forecastRows(shown, shown.scenario).map((r) => r.sales)));
       const diff = cents(what - base);
@@ -439,8 +460,8 @@
     const rows = what || base;
     const store = shown.view === "store";
     header(["Date", "Day", store ? "Open" : "Stores open", store ? "Promo" : "On promo", "State holiday",
-      "School holiday", store ? "Forecast" : "Forecast total", ...(store ? ["90 % from", "90 % to"] : []),
-      ...(what ? ["What-if"] : [])]);
+      "School holiday", store ? "Forecast" : "Forecast total", "90 % from", "90 % to",
+      ...(store ? [] : ["Last year"]), ...(what ? ["What-if"] : [])]);
     const body = document.createDocumentFragment();
     rows.forEach((r, i) => {
       const tr = document.createElement("tr");
@@ -453,10 +474,9 @@
       cell(tr, store ? (r.values.state_holiday === "0" ? "–" : r.values.state_holiday) : String(r.values.state_holiday));
       cell(tr, store ? (r.values.school_holiday === 1 ? "yes" : "–") : String(r.values.school_holiday));
       cell(tr, fmtEuro(base[i].sales));
-      if (store) {
-        cell(tr, fmtEuro(base[i].lower));
-        cell(tr, fmtEuro(base[i].upper));
-      }
+      cell(tr, fmtEuro(base[i].lower));
+      cell(tr, fmtEuro(base[i].upper));
+      if (!store) cell(tr, fmtEuro(base[i].lastYear));
       if (what) cell(tr, fmtEuro(r.sales));
       body.append(tr);
     });
@@ -516,7 +536,7 @@
     }
     for (const [kind, forecast] of [["forecast", b], ["what-if", shown.scenario]]) {
       for (const r of forecastRows(shown, forecast) || []) {
-        lines.push([stores, r.date, kind, r.sales, null, null,
+        lines.push([stores, r.date, kind, r.sales, r.lower, r.upper,
           ...COVARIATES.flatMap((c) => [r.values[c], r.assumed[c]]), ...meta(forecast.model)]);
       }
     }
@@ -532,6 +552,66 @@
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     link.download = `forecast-${name}-${shown.baseline.model_version}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  /* ---- totals by state or store type ---- */
+
+  async function refreshGroups() {
+    const groupBy = $("group-by").value;
+    try {
+      const answer = await api("totals", { group_by: groupBy, period: "window", model: state.model });
+      $("group-error").textContent = "";
+      state.groups = answer;
+      renderGroups(answer);
+    } catch (error) {
+      showError("group-error", error.message);
+    }
+  }
+
+  function vsLastYear(row) {
+    return row.last_year_sales ? (100 * (row.sales - row.last_year_sales)) / row.last_year_sales : null;
+  }
+
+  function renderGroups(answer) {
+    const tr = document.createElement("tr");
+    for (const name of [answer.group_by === "state" ? "State" : "Store type", "Stores", "Forecast", "90 % from",
+      "90 % to", "Same days last year", "vs last year"]) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = name;
+      tr.append(th);
+    }
+    $("groups").tHead.replaceChildren(tr);
+    const body = document.createDocumentFragment();
+    for (const row of answer.totals) {
+      const line = document.createElement("tr");
+      const pct = vsLastYear(row);
+      for (const text of [row.group, String(row.stores), fmtEuro(row.sales), fmtEuro(row.lower), fmtEuro(row.upper),
+        fmtEuro(row.last_year_sales), pct == null ? "–" : `${pct > 0 ? "+" : ""}${pct.toFixed(1)} %`]) {
+        cell(line, text);
+      }
+      body.append(line);
+    }
+    $("groups").tBodies[0].replaceChildren(body);
+    const first = answer.totals[0];
+    $("groups-caption").textContent = `${answer.group_by === "state" ? "Federal states" : "Store types"}, ` +
+      `${first.first_day} to ${first.last_day} (model ${answer.model}): ${answer.band}`;
+  }
+
+  function downloadGroups() {
+    const answer = state.groups;
+    if (!answer) return;
+    const lines = answer.totals.map((r) => [answer.group_by, r.group, r.stores, r.first_day, r.last_day, r.sales,
+      r.lower, r.upper, r.last_year_sales, vsLastYear(r) == null ? null : vsLastYear(r).toFixed(2), answer.model,
+      answer.model_version, answer.origin]);
+    const text = [GROUP_CSV, ...lines].map((row) => row.map(csvValue).join(",")).join("\n") + "\n";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    link.download = `totals-by-${answer.group_by}-${answer.model_version}.csv`;
     document.body.append(link);
     link.click();
     link.remove();
@@ -580,7 +660,10 @@
     $("model").addEventListener("change", () => {
       state.model = $("model").value;
       refresh("model-error");
+      refreshGroups();
     });
+    $("group-by").addEventListener("change", refreshGroups);
+    $("groups-download").addEventListener("click", downloadGroups);
     $("whatif-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const date = $("whatif-date").value;
@@ -643,6 +726,7 @@
     const first = new Date(Date.parse(health.origin + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
     $("whatif-date").value = first;
     chooseStore(state.stores[0].store);
+    refreshGroups();
   }
 
   start();
