@@ -88,10 +88,11 @@ def test_only_the_batch_and_its_steps_write_and_only_their_own_keys() -> None:
 STEP_WRITES = {
     "BatchPlanFunction": ["forecasts/run_date=*/history_state.npz", "forecasts/run_date=*/horizon_covariates.npz"],
     "BatchShardFunction": ["forecasts/run_date=*/part-*.csv"],
-    "BatchCommitFunction": ["forecasts/run_date=*/summary.json", "forecasts/state/latest.json", "monitoring/*"],
+    "BatchCommitFunction": ["forecasts/run_date=*/totals.csv", "forecasts/run_date=*/summary.json",
+                            "forecasts/state/latest.json", "monitoring/*"],
 }
 """The keys each step of the nightly state machine may write: the plan its state, a shard its part, the commit
-the marker, the pointer and the accuracy report."""
+the totals, the marker, the pointer and the accuracy report."""
 
 
 def as_list(value: object) -> list:
