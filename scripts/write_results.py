@@ -6,7 +6,10 @@ only those lines are rewritten, everything around them is left as written. The b
 - ``main-job``: ``reports/backtest.json``, written by the main job (``scripts/run_main.sh``);
 - ``windows-rmspe`` and ``windows-coverage``: ``reports/backtest_windows.json``, written by
   ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 4 --step 84 --model ensemble
-  --out reports/backtest_windows.json``.
+  --out reports/backtest_windows.json``;
+- ``totals``: ``reports/totals_bands.json``, written by ``scripts/studies/totals_bands_study.py`` on the window
+  versions of ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 8 --step 42 --model ensemble
+  --without-lstm`` (its ``served`` variant: the bands as the current code serves them).
 
 A missing report leaves its blocks untouched and says so. ``--check`` writes nothing and exits 1 when a block
 differs from what its report gives (the page is stale), 0 otherwise.
@@ -28,6 +31,7 @@ DEFAULT_DOC = REPO_ROOT / "docs" / "results.md"
 DEFAULT_REPORTS = REPO_ROOT / "reports"
 MAIN_REPORT = "backtest.json"
 WINDOWS_REPORT = "backtest_windows.json"
+TOTALS_REPORT = "totals_bands.json"
 MISSING = "–"
 
 Report = Mapping[str, Any]
@@ -121,10 +125,40 @@ def render_windows_coverage(report: Report) -> list[str]:
     return table(header, rows)
 
 
+LEVEL_NAMES = {"chain_day": "chain per day", "state_week": "federal state per week",
+               "store_type_week": "store type per week", "store_window": "store, six weeks"}
+
+
+def render_totals(report: Report) -> list[str]:
+    """The totals' 90 % bands on the rolling backtest (reports/totals_bands.json, its ``served`` variant): per
+    level, pooled coverage over the ordinary windows, the lowest and highest window, the mean width of the band and
+    of the summed store-day bands (fractions of the forecast total), the hindsight width and their ratio; then the
+    Christmas windows' coverage."""
+    served = report.get("served", {})
+    ordinary, christmas = served.get("ordinary_windows", {}), served.get("christmas_windows", {})
+    rows = []
+    for level, name in LEVEL_NAMES.items():
+        s = ordinary.get(level)
+        if s is None:
+            continue
+        c = christmas.get(level, {})
+        rows.append([name, coverage_text(s["pooled_coverage_90"]),
+                     f"{coverage_text(s['min_coverage_90'])}-{coverage_text(s['max_coverage_90'])}",
+                     coverage_text(s["mean_width_90"]), coverage_text(s["mean_summed_day_band_width"]),
+                     coverage_text(s["hindsight_width_90"]), f"{s['width_over_hindsight']:.2f}",
+                     coverage_text(c.get("pooled_coverage_90"))])
+    cutoffs, holds_christmas = report.get("windows", []), report.get("christmas", [])
+    caption = (f"{holds_christmas.count(False)} ordinary windows and {holds_christmas.count(True)} Christmas "
+               f"window(s), cutoffs {min(cutoffs, default=MISSING)}..{max(cutoffs, default=MISSING)}.")
+    return [caption, "", *table(["level", "coverage (pooled)", "each window", "band width", "summed day bands",
+                                 "hindsight width", "width / hindsight", "Christmas coverage"], rows)]
+
+
 BLOCKS = (
     Block("main-job", MAIN_REPORT, render_main_job),
     Block("windows-rmspe", WINDOWS_REPORT, render_windows_rmspe),
     Block("windows-coverage", WINDOWS_REPORT, render_windows_coverage),
+    Block("totals", TOTALS_REPORT, render_totals),
 )
 
 

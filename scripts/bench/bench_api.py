@@ -2,13 +2,15 @@
 
 Measures (1) cold start: a fresh Python process importing the handler and answering its first
 request, which loads the model (sha256 check, ONNX session, covariate fit); (2) warm latency of
-one store x 42 days (p50/p99); (3) all stores x 42 days in one request. Prints JSON.
+one store x 42 days (p50/p99); (3) all stores x 42 days in one request; (4) warm ``POST /totals`` of every
+federal state x 42 days and of every store's window (p50/p99; the first call, which computes the every-store
+forecast once for the served history, apart). Prints JSON.
 
 With ``--data-dir D`` (train.csv + store.csv) an S3-API server (moto) starts on 127.0.0.1, the nightly
 batch runs on that data and publishes its history state, and the API is measured forecasting from it
 (FORECAST_BUCKET set): the cold start then also reads the pointer and the state (sha256, parse,
-covariate fit on it). It adds (4) warm latency with the pointer checked on every request
-(STATE_REFRESH_SECONDS=0: the cost of the one small GET) and (5) the request that notices a newly
+covariate fit on it). It adds (5) warm latency with the pointer checked on every request
+(STATE_REFRESH_SECONDS=0: the cost of the one small GET) and (6) the request that notices a newly
 published state and switches to it. With ``--registry-in-s3`` the version is published to that
 server too and each cold start fetches it into an empty cache folder, as a new Lambda container does.
 
@@ -120,6 +122,25 @@ def all_stores(handler: Any, repeats: int) -> dict[str, Any]:
             "max_s": round(max(times), 3)}
 
 
+def totals(handler: Any, repeats: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Warm ``POST /totals`` with ``body`` (its first call, which computes the every-store forecast, apart);
+    milliseconds."""
+    evt = load_event("api_http_forecasts.json")
+    evt["rawPath"] = evt["requestContext"]["http"]["path"] = "/totals"
+    evt["body"] = json.dumps(body)
+    evt["headers"]["content-length"] = str(len(evt["body"]))
+    times = []
+    for i in range(repeats + 1):
+        started = time.perf_counter()
+        response = handler(copy.deepcopy(evt), Context(f"totals-{i}"))
+        times.append(1000 * (time.perf_counter() - started))
+        assert response["statusCode"] == 200, response["body"][:500]
+    first, times = times[0], times[1:]
+    return {"body": body, "requests": repeats, "totals": len(json.loads(response["body"])["totals"]),
+            "first_ms": round(first, 1), "p50_ms": round(percentile(times, 50), 2),
+            "p99_ms": round(percentile(times, 99), 2), "max_ms": round(max(times), 2)}
+
+
 def start_s3() -> Any:
     """Start moto on 127.0.0.1 with the bench's buckets and point this process (and its children) at it."""
     import boto3
@@ -212,6 +233,10 @@ def main() -> None:
         "cold_start": {"runs": cold, "median_total_s": statistics.median(r["total_s"] for r in cold)},
         "warm_one_store_42_days": warm(api_lambda.handler, args.warm_requests, stores),
         "all_stores_42_days": all_stores(api_lambda.handler, args.all_requests),
+        "totals_every_state_42_days": totals(api_lambda.handler, args.warm_requests,
+                                             {"group_by": "state", "period": "day"}),
+        "totals_every_store_window": totals(api_lambda.handler, args.all_requests * 4,
+                                            {"group_by": "store", "period": "window"}),
     }
     if run_batch is not None:
         os.environ["STATE_REFRESH_SECONDS"] = "0"

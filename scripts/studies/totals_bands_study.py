@@ -7,7 +7,8 @@ the 42 days after the cutoff (real Open/Promo/holiday columns) and the totals of
 (:data:`training.totals_backtest.LEVELS`) are scored with the pool rebuilt from the version's two stored windows
 (``windows/<model>/...`` of ``totals_pool.npz``) in each variant:
 
-- ``served``: the pool as the version serves it (day shocks, state offsets, store offsets, cell noise);
+- ``served``: the pool as the version serves it (day shocks by whole pool weeks, state offsets, store offsets,
+  cell noise);
 - ``days_only``: whole days resampled (day shocks and cell noise), no offsets that persist over the weeks;
 - ``no_state``: without the state offsets (store offsets alone);
 - ``independent``: every store-day independent (the cell noise of the whole residual, no shared part).
@@ -48,8 +49,8 @@ def variants(windows: list[WindowResiduals]) -> dict[str, TotalsPool]:
     """The pools compared, each from the same ``windows``."""
     served = decompose(windows)
     zero_states, zero_stores = np.zeros_like(served.state_offset), np.zeros_like(served.store_offset)
-    independent = [WindowResiduals(w.log_residual - np.nanmean(w.log_residual), w.forecast, w.dates,
-                                   np.full(len(w.states), "all")) for w in windows]
+    independent = [WindowResiduals(w.log_residual - np.nanmean(w.log_residual), w.forecast, w.dates, w.states)
+                   for w in windows]
     flat = decompose(independent)
     cells = np.quantile(np.concatenate([w.log_residual[np.isfinite(w.log_residual)] for w in windows]),
                         np.linspace(0, 1, len(served.cell_quantiles))).astype(np.float32)
@@ -57,15 +58,15 @@ def variants(windows: list[WindowResiduals]) -> dict[str, TotalsPool]:
         "served": served,
         "days_only": replace(served, state_offset=zero_states, store_offset=zero_stores),
         "no_state": replace(served, state_offset=zero_states),
-        "independent": replace(flat, day_shock=np.zeros_like(flat.day_shock), state_offset=np.zeros((1, 1)),
-                               state_names=np.array(["all"]), store_offset=np.zeros(1, np.float32),
+        "independent": replace(flat, day_shock=np.zeros_like(flat.day_shock),
+                               state_offset=np.zeros_like(flat.state_offset), store_offset=np.zeros(1, np.float32),
                                cell_quantiles=cells),
     }
 
 
 def window_scores(dataset: Dataset, version_dir: Path) -> tuple[str, bool, dict[str, dict[str, LevelScores]]]:
     """(cutoff, whether the window holds Christmas, variant -> level -> scores) of one window version."""
-    version = load_version(version_dir)
+    version = load_version(version_dir, with_totals=False)
     model = version.best_model
     with np.load(io.BytesIO(read_verified(version_dir, version.manifest.files, version.manifest.totals.file))) as npz:
         windows = read_windows({key: npz[key] for key in npz.files}, model)

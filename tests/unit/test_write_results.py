@@ -144,3 +144,16 @@ def test_missing_report_leaves_its_blocks(tmp_path: Path, capsys: pytest.Capture
     assert "old coverage table" in written
     assert "old main-job table" not in written
     assert "backtest_windows.json not found" in capsys.readouterr().err
+
+
+def test_the_totals_table_lists_each_level_with_its_hindsight_ratio_and_christmas_apart() -> None:
+    level = {"pooled_coverage_90": 0.9, "min_coverage_90": 0.81, "max_coverage_90": 0.97, "mean_width_90": 0.08,
+             "mean_summed_day_band_width": 0.35, "hindsight_width_90": 0.064, "width_over_hindsight": 1.25}
+    report = {"windows": ["2014-12-20", "2015-05-08"], "christmas": [True, False],
+              "served": {"ordinary_windows": {"chain_day": level, "store_window": level},
+                         "christmas_windows": {"chain_day": {**level, "pooled_coverage_90": 0.7}}}}
+    lines = write_results.render_totals(report)
+    assert lines[0] == "1 ordinary windows and 1 Christmas window(s), cutoffs 2014-12-20..2015-05-08."
+    chain = next(line for line in lines if line.startswith("| chain per day"))
+    assert chain == "| chain per day | 0.900 | 0.810-0.970 | 0.080 | 0.350 | 0.064 | 1.25 | 0.700 |"
+    assert any(line.startswith("| store, six weeks") and line.endswith("| – |") for line in lines)

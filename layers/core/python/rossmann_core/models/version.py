@@ -72,8 +72,9 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     return options
 
 
-def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
-    """Verify and load the version in ``directory``. Files not in the manifest are ignored.
+def load_version(directory: Path, threads: int | None = None, with_totals: bool = True) -> ModelVersion:
+    """Verify and load the version in ``directory``. Files not in the manifest are ignored; the totals pool is
+    left out when ``with_totals`` is False (a study that rebuilds it from the pool's windows).
 
     Raises ManifestError for a manifest this code cannot serve, ArtifactIntegrityError for a bad file.
     """
@@ -91,10 +92,10 @@ def load_version(directory: Path, threads: int | None = None) -> ModelVersion:
         "loaded model version %s (%s), %d bytes of state", manifest.version, ", ".join(sessions), len(state_bytes)
     )
     totals = {}
-    if manifest.totals is not None:
+    if manifest.totals is not None and with_totals:
         with np.load(io.BytesIO(read_verified(directory, manifest.files, manifest.totals.file)),
                      allow_pickle=False) as arrays:
-            pool_arrays = {key: arrays[key] for key in arrays.files}
+            pool_arrays = {key: arrays[key] for key in arrays.files if not key.startswith("windows/")}
         totals = {name: TotalsPool.from_arrays(pool_arrays, name) for name in manifest.totals.models}
     return ModelVersion(
         name=manifest.version,

@@ -1,7 +1,9 @@
 """Totals of a store x day forecast over groups and periods, with 90 % bands drawn from the model's pool.
 
 Each of DRAWS scenarios gives every forecast cell a log residual built from the pool's parts (:mod:`.pool`):
-a day shock per day (drawn among pool days of the same kind: Sundays apart from the other days), one window's
+a chain-wide day shock made of a pool week's level for each week of the forecast (so a level the chain runs at for
+a week stays together in a week's total) plus, for each day, a pool day's deviation from its own week's level
+(drawn among the pool's days of the same weekday), one window's
 state offsets for all states (their joint pattern kept), a store offset per store, and cell noise for the
 total as a whole, scaled by how concentrated the total is on few cells. A total's band is the 5 % and 95 %
 quantiles of its scenario totals. The scenarios are fixed by SEED, so every process (the batch, the API)
@@ -22,15 +24,16 @@ SEED = 20_150_619
 CELL_SLOTS = 4096
 """Independent cell-noise draws per scenario; totals beyond this many reuse them in turn."""
 LOWER_QUANTILE, UPPER_QUANTILE = 0.05, 0.95
-SUNDAY = 6
 
 
 @dataclass(frozen=True)
 class Draws:
-    """Uniform [0, 1) numbers that pick each scenario's parts: ``shock`` (DRAWS, max lead days), ``window``
-    (DRAWS,), ``store`` (DRAWS, n_stores of the version, by store row) and ``cell`` (DRAWS, CELL_SLOTS)."""
+    """Uniform [0, 1) numbers that pick each scenario's parts: ``week`` (DRAWS, lead weeks) and ``day`` (DRAWS,
+    max lead days) the day shocks, ``window`` (DRAWS,) the state offsets, ``store`` (DRAWS, n_stores of the
+    version, by store row) the store offsets and ``cell`` (DRAWS, CELL_SLOTS) the cell noise."""
 
-    shock: np.ndarray
+    week: np.ndarray
+    day: np.ndarray
     window: np.ndarray
     store: np.ndarray
     cell: np.ndarray
@@ -40,7 +43,8 @@ class Draws:
 def draws(n_stores: int, max_lead_days: int) -> Draws:
     """The fixed scenario numbers for a version of ``n_stores`` stores forecasting up to ``max_lead_days``."""
     rng = np.random.default_rng(SEED)
-    return Draws(shock=rng.random((DRAWS, max_lead_days)), window=rng.random(DRAWS),
+    return Draws(week=rng.random((DRAWS, -(-max_lead_days // 7))), day=rng.random((DRAWS, max_lead_days)),
+                 window=rng.random(DRAWS),
                  store=rng.random((DRAWS, n_stores)), cell=rng.random((DRAWS, CELL_SLOTS)))
 
 
@@ -60,18 +64,27 @@ def pick(values: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     return values[np.minimum((uniform * len(values)).astype(np.int64), len(values) - 1)]
 
 
+def week_table(pool: TotalsPool) -> np.ndarray:
+    """(n_pool_weeks, 7) the pool's day shocks by week (every window's whole weeks) and weekday, Monday first."""
+    n_windows, n_days = pool.day_shock.shape
+    weeks = n_days // 7
+    table = np.zeros((n_windows * weeks, 7))
+    for w in range(n_windows):
+        for k in range(weeks):
+            days = slice(7 * k, 7 * k + 7)
+            table[w * weeks + k, pool.day_weekday[w, days]] = pool.day_shock[w, days]
+    return table
+
+
 def day_shocks(pool: TotalsPool, dates: np.ndarray, lead_days: np.ndarray, numbers: Draws) -> np.ndarray:
-    """(DRAWS, n_days) day shocks: Sundays drawn among the pool's Sundays, other days among its other days."""
-    sunday = weekday(dates) == SUNDAY
-    shocks = np.empty((DRAWS, len(dates)))
-    for is_sunday in (False, True):
-        days = sunday == is_sunday
-        if not days.any():
-            continue
-        kind = (pool.day_weekday == SUNDAY) == is_sunday
-        values = pool.day_shock[kind] if kind.any() else pool.day_shock
-        shocks[:, days] = pick(values.astype(np.float64), numbers.shock[:, lead_days[days] - 1])
-    return shocks
+    """(DRAWS, n_days) day shocks: for each week of leads (1-7, 8-14, ...) one pool week's level per scenario, plus
+    for each day the deviation of a pool day of its weekday from that day's own week's level."""
+    table = week_table(pool)
+    level = table.mean(axis=1)
+    deviation = table - level[:, None]
+    chosen_week = np.minimum((numbers.week[:, (lead_days - 1) // 7] * len(table)).astype(np.int64), len(table) - 1)
+    chosen_day = np.minimum((numbers.day[:, lead_days - 1] * len(table)).astype(np.int64), len(table) - 1)
+    return level[chosen_week] + deviation[chosen_day, weekday(dates)[None, :]]
 
 
 def store_factors(pool: TotalsPool, states: np.ndarray, store_rows: np.ndarray, numbers: Draws) -> np.ndarray:

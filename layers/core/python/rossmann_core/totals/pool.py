@@ -5,7 +5,8 @@ A window's corrected log residuals r (stores x days, NaN where not scored) are s
     r[s, d] = day_shock[d] + state_offset[state(s)] + store_offset[s] + cell[s, d]
 
 - ``day_shock``: the forecast-weighted mean residual of all stores on a day (a chain-wide shock: weather,
-  a holiday effect), one value per pool day with its weekday;
+  a holiday effect, and the level the whole chain runs at for weeks), kept as the window's days in order, so that
+  whole weeks can be drawn and a chain-wide level that persists over a week stays in a week's total;
 - ``state_offset``: a state's forecast-weighted mean over the window after the day shocks (errors shared by a
   region's stores for weeks), one vector per window, so states keep their joint pattern;
 - ``store_offset``: the store's own mean over the window beyond its state's (a store running above or below its
@@ -41,8 +42,9 @@ class WindowResiduals:
 class TotalsPool:
     """The pool of one model, float32 arrays.
 
-    ``day_shock`` / ``day_weekday`` (n_days,), Monday = 0; ``state_names`` (n_states,) str and ``state_offset``
-    (n_windows, n_states); ``store_offset`` (n,) pooled over windows; ``cell_quantiles`` (CELL_QUANTILES,).
+    ``day_shock`` (n_windows, n_days) in date order (0 where no store was scored) and ``day_weekday`` (n_windows,
+    n_days), Monday = 0; ``state_names`` (n_states,) str and ``state_offset`` (n_windows, n_states);
+    ``store_offset`` (n,) pooled over windows; ``cell_quantiles`` (CELL_QUANTILES,).
     """
 
     day_shock: np.ndarray
@@ -95,13 +97,16 @@ def decompose(windows: list[WindowResiduals]) -> TotalsPool:
     """The pool of one model from its out-of-sample ``windows`` (at least one)."""
     state_names = np.unique(np.concatenate([w.states for w in windows]))
     parts = [decompose_window(w, state_names) for w in windows]
-    shocks = np.concatenate([p["day_shock"] for p in parts])
-    weekdays = np.concatenate([weekday(w.dates) for w in windows])
-    known = np.isfinite(shocks)
+    days = max(len(w.dates) for w in windows)
+    shocks = np.zeros((len(windows), days))
+    weekdays = np.zeros((len(windows), days), dtype=np.int8)
+    for i, (window, part) in enumerate(zip(windows, parts)):
+        shocks[i, : len(window.dates)] = np.nan_to_num(part["day_shock"])
+        weekdays[i] = weekday(window.dates[0] + np.arange(days))
     cells = np.concatenate([p["cell"] for p in parts])
     return TotalsPool(
-        day_shock=shocks[known].astype(np.float32),
-        day_weekday=weekdays[known].astype(np.int8),
+        day_shock=shocks.astype(np.float32),
+        day_weekday=weekdays,
         state_names=state_names.astype(str),
         state_offset=np.stack([p["state_offset"] for p in parts]).astype(np.float32),
         store_offset=np.concatenate([p["store_offset"] for p in parts]).astype(np.float32),
