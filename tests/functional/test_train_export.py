@@ -1,6 +1,8 @@
 """Training on generated data exports an immutable, verified ONNX version that serving can load."""
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +84,18 @@ def test_backtest_scores_the_horizon_through_onnx(synthetic_dataset: Dataset, tm
     assert result["rows"] == 8 * 33, "8 stores x 42 days less 6 Sundays and 3 holidays"
     assert result["rmspe"] < 0.12
     assert 0.5 < result["coverage_90"] <= 1.0
+
+
+def test_a_totals_pool_this_code_cannot_read_is_refused_at_load(version_dir: Path, tmp_path: Path) -> None:
+    # GIVEN a copy of the version whose totals pool lacks a part (its sha256 updated, so only the content is wrong)
+    copy = tmp_path / version_dir.name
+    shutil.copytree(version_dir, copy)
+    with np.load(copy / "totals_pool.npz") as npz:
+        arrays = {key: npz[key] for key in npz.files if key != "rf/day_shock"}
+    np.savez(copy / "totals_pool.npz", **arrays)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["totals_pool.npz"] = hashlib.sha256((copy / "totals_pool.npz").read_bytes()).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    # WHEN it is loaded THEN it is refused, naming the file and the missing part
+    with pytest.raises(ArtifactIntegrityError, match=r"totals_pool\.npz: the totals pool of rf lacks day_shock"):
+        load_version(copy)

@@ -96,7 +96,10 @@ def load_version(directory: Path, threads: int | None = None, with_totals: bool 
         with np.load(io.BytesIO(read_verified(directory, manifest.files, manifest.totals.file)),
                      allow_pickle=False) as arrays:
             pool_arrays = {key: arrays[key] for key in arrays.files if not key.startswith("windows/")}
-        totals = {name: TotalsPool.from_arrays(pool_arrays, name) for name in manifest.totals.models}
+        try:
+            totals = {name: TotalsPool.from_arrays(pool_arrays, name) for name in manifest.totals.models}
+        except ValueError as error:
+            raise ArtifactIntegrityError(f"{directory.name}/{manifest.totals.file}: {error}; retrain") from None
     return ModelVersion(
         name=manifest.version,
         manifest=manifest,

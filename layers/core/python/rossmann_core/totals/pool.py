@@ -60,7 +60,17 @@ class TotalsPool:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "TotalsPool":
-        return cls(**{name: arrays[f"{prefix}/{name}"] for name in cls.__dataclass_fields__})
+        """The pool ``<prefix>/<field>`` of ``arrays``; ValueError naming what is missing or misshapen."""
+        missing = [name for name in cls.__dataclass_fields__ if f"{prefix}/{name}" not in arrays]
+        if missing:
+            raise ValueError(f"the totals pool of {prefix} lacks {', '.join(missing)}")
+        pool = cls(**{name: arrays[f"{prefix}/{name}"] for name in cls.__dataclass_fields__})
+        n_windows = pool.state_offset.shape[0] if pool.state_offset.ndim == 2 else -1
+        if pool.day_shock.ndim != 2 or pool.day_shock.shape != pool.day_weekday.shape or \
+                pool.day_shock.shape[0] != n_windows or pool.day_shock.shape[1] < 7:
+            raise ValueError(f"the totals pool of {prefix} holds day shocks of shape {pool.day_shock.shape}, "
+                             f"weekdays {pool.day_weekday.shape} and state offsets {pool.state_offset.shape}")
+        return pool
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
