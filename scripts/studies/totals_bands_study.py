@@ -11,7 +11,9 @@ the 42 days after the cutoff (real Open/Promo/holiday columns) and the totals of
   cell noise);
 - ``days_only``: whole days resampled (day shocks and cell noise), no offsets that persist over the weeks;
 - ``no_state``: without the state offsets (store offsets alone);
-- ``independent``: every store-day independent (the cell noise of the whole residual, no shared part).
+- ``independent``: every store-day independent (the cell noise of the whole residual, no shared part);
+- ``calibration_only``: the served pool from the calibration window alone (the model's own errors, no year-ago
+  window).
 
 Printed and written (``--out``): per variant and level, pooled coverage of the ordinary windows (Christmas apart),
 the lowest and highest window, the mean width against the summed store-day bands and the hindsight width.
@@ -56,6 +58,7 @@ def variants(windows: list[WindowResiduals]) -> dict[str, TotalsPool]:
                         np.linspace(0, 1, len(served.cell_quantiles))).astype(np.float32)
     return {
         "served": served,
+        "calibration_only": decompose(windows[:1]),
         "days_only": replace(served, state_offset=zero_states, store_offset=zero_stores),
         "no_state": replace(served, state_offset=zero_states),
         "independent": replace(flat, day_shock=np.zeros_like(flat.day_shock),
