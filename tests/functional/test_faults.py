@@ -3,6 +3,8 @@ real app and the real batch handler: a damaged cache, damaged or missing objects
 S3 outage. Each must answer a clear 503 (or a failed batch that writes nothing) naming the object and
 the reason without local paths, and recover once the fault is gone, without a restart."""
 
+import gzip
+import hashlib
 import json
 import shutil
 import socket
@@ -227,6 +229,30 @@ def test_a_run_date_outside_the_data_fails_and_writes_nothing(s3: Any, batch: No
     result = handler({"run_date": run_date}, batch_context())
     assert result["status"] == "failed" and reason in result["error"]
     assert forecast_objects(s3) == before
+
+
+def test_the_batch_reads_gzip_and_a_bom_and_names_the_line_of_a_byte_that_is_not_utf8(s3: Any, batch: None) -> None:
+    # GIVEN the night's train.csv delivered gzip-compressed, and store.csv with Excel's byte-order mark
+    train = s3.get_object(Bucket=BUCKETS["data"], Key="train.csv")["Body"].read()
+    stores = s3.get_object(Bucket=BUCKETS["data"], Key="store.csv")["Body"].read()
+    try:
+        s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=gzip.compress(train))
+        s3.put_object(Bucket=BUCKETS["data"], Key="store.csv", Body=b"\xef\xbb\xbf" + stores)
+        # WHEN the night runs THEN it forecasts as from the plain files
+        result = handler({"run_date": "2015-06-23"}, batch_context())
+        assert result["status"] == "ok", result
+        assert result["data"]["sha256"]["train.csv"] == hashlib.sha256(gzip.compress(train)).hexdigest()
+        # AND a byte that is not UTF-8 fails the night, naming the file and the line, and writes nothing
+        lines = train.split(b"\n")
+        lines[4] = lines[4] + b"\xe9"
+        s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=b"\n".join(lines))
+        before = forecast_objects(s3)
+        failed = handler({"run_date": "2015-06-24"}, batch_context())
+        assert failed["status"] == "failed" and "train.csv line 5" in failed["error"], failed
+        assert "0xe9 is not UTF-8" in failed["error"] and forecast_objects(s3) == before
+    finally:
+        s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=train)
+        s3.put_object(Bucket=BUCKETS["data"], Key="store.csv", Body=stores)
 
 
 def test_a_local_registry_names_the_damaged_file_without_its_path(synthetic_version_dir: Path, tmp_path: Path,

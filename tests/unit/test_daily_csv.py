@@ -1,5 +1,6 @@
 """The daily-file loader: real quirks are accepted, bad input names file, line and column."""
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +69,26 @@ def test_future_file_allows_empty_open_and_has_no_sales(tmp_path: Path) -> None:
     rows = read_future_csv(str(path))
     assert rows.open.tolist() == [1, -1]
     assert rows.sales.tolist() == [-1, -1]
+
+
+def test_gzip_and_an_excel_byte_order_mark_read_as_the_plain_file(tmp_path: Path) -> None:
+    plain = read_history_csv(write(tmp_path, GOOD_ROWS))
+    text = HEADER + "".join(GOOD_ROWS)
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    (tmp_path / "zipped.csv.gz").write_bytes(gzip.compress(text.encode()))
+    for name in ("bom.csv", "zipped.csv.gz"):
+        other = read_history_csv(str(tmp_path / name))
+        np.testing.assert_array_equal(other.sales, plain.sales)
+        np.testing.assert_array_equal(other.store, plain.store)
+
+
+@pytest.mark.parametrize(("body", "line", "reason"), [
+    ((HEADER + GOOD_ROWS[0] + "2,5,2015-06-19,4926,544,1,1,0,\xe9\n").encode("latin-1"), 3, "0xe9 is not UTF-8"),
+    (b"\x1f\x8b\x08\x00 broken", None, "looks gzip-compressed but cannot be opened"),
+])
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path, body: bytes, line: int | None, reason: str) -> None:
+    path = tmp_path / "train.csv"
+    path.write_bytes(body)
+    with pytest.raises(DataValidationError) as error:
+        read_history_csv(str(path))
+    assert (error.value.source, error.value.line) == (str(path), line) and reason in error.value.reason

@@ -33,6 +33,7 @@ from nightly_batch.totals import totals_csv
 from rossmann_core.covariates.assume import assume_covariates, fit_covariates
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
 from rossmann_core.data.dates import DAY, iso_day
+from rossmann_core.data.encoding import text_of
 from rossmann_core.data.panel import Panel, attach_covariates, empty_panel, fill_panel
 from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.errors import RossmannError
@@ -124,7 +125,7 @@ def aligned_stores(data: StoreTable, model: StoreTable) -> StoreTable:
 
 def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str) -> History:
     """The history panel the forecast starts from (see the module docstring)."""
-    stores = parse_store_text(stores_bytes.decode("utf-8"), f"{source}/{STORE_FILE}")
+    stores = parse_store_text(text_of(stores_bytes, f"{source}/{STORE_FILE}"), f"{source}/{STORE_FILE}")
     rows = parse_daily_bytes(rows_bytes, f"{source}/{HISTORY_FILE}", HISTORY_COLUMNS)
     model_ids = version.stores.store_id
     not_in_model = np.setdiff1d(np.union1d(stores.store_id, rows.store), model_ids).astype(np.int32)

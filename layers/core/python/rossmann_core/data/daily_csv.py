@@ -17,6 +17,7 @@ import numpy as np
 
 from rossmann_core.data import csv_fast
 from rossmann_core.data.dates import iso_day, weekday
+from rossmann_core.data.encoding import plain_bytes
 from rossmann_core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,10 @@ def read_future_csv(path: str) -> DailyRows:
 
 
 def parse_daily_bytes(data: bytes, source: str, columns: tuple[str, ...]) -> DailyRows:
-    """Parse and validate UTF-8 CSV bytes (e.g. an S3 object body) whose header holds ``columns``."""
+    """Parse and validate CSV bytes (e.g. an S3 object body; UTF-8, a BOM or gzip allowed:
+    :func:`~rossmann_core.data.encoding.plain_bytes`) whose header holds ``columns``."""
     started = time.perf_counter()
+    data = plain_bytes(data, source)
     header_end = data.find(b"\n")
     header_line = data if header_end < 0 else data[:header_end]
     header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]), None)

@@ -10,6 +10,7 @@ from typing import TextIO
 import numpy as np
 
 from rossmann_core.data.daily_csv import read_data_file
+from rossmann_core.data.encoding import text_of
 from rossmann_core.errors import DataValidationError
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class StoreTable:
 
 
 def read_store_csv(path: str) -> StoreTable:
-    return parse_store_text(read_data_file(path).decode("utf-8"), path)
+    return parse_store_text(text_of(read_data_file(path), path), path)
 
 
 def parse_store_text(text: str, source: str) -> StoreTable:
