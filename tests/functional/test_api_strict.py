@@ -88,3 +88,28 @@ def test_the_openapi_schema_documents_415(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "415" in paths["/forecasts"]["post"]["responses"]
     assert "415" in paths["/history"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("depth", [17, 1_000, 100_000])
+def test_json_nested_too_deeply_is_422_not_a_server_error(client: TestClient, depth: int) -> None:
+    body = '{"stores": ' + "[" * depth + "1" + "]" * depth + "}"
+    response = client.post("/forecasts", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == "json_too_deep"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client: TestClient) -> None:
+    body = '{"stores": [1], "model": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}'
+    response = client.post("/forecasts", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "model"]
+
+
+@pytest.mark.parametrize("path", ["/health", "/stores/1/forecast", "/stores", "/"])
+def test_head_is_answered_on_get_routes_without_a_body(client: TestClient, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"] and "x-request-id" in head.headers
+
+
+def test_head_on_a_post_route_is_405(client: TestClient) -> None:
+    assert client.head("/forecasts").status_code == 405

@@ -1,9 +1,12 @@
 """Outermost request handling (pure ASGI): request id, body size limit, JSON bodies only, access log,
 no stack traces.
 
-A request with a body must declare ``content-type: application/json`` (else 415), and its JSON may
-not repeat a key in any object (else 422 naming the key; Python's parser would silently keep the
-last). Other malformed JSON is left to FastAPI's own 422.
+A request with a body must declare ``content-type: application/json`` (else 415), its JSON may not be
+nested deeper than MAX_JSON_DEPTH (else 422; the request schemas need three levels, and Python's parser
+would give up with a RecursionError near a thousand) and may not repeat a key in any object (else 422
+naming the key; Python's parser would silently keep the last). Other malformed JSON is left to FastAPI's
+own 422. A HEAD request is answered as the GET of the same path without its body (uptime monitors use
+HEAD).
 
 The request id is the Lambda invocation's ``aws_request_id`` when Mangum passes a context, else a
 fresh UUID (uvicorn); it is returned in the ``x-request-id`` header and added to every log line of the
@@ -13,10 +16,12 @@ function request id, API Gateway's request id as ``correlation_id``: ``api_lambd
 
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Any
 
+import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,6 +63,19 @@ def _header(scope: Scope, wanted: bytes) -> bytes | None:
     return None
 
 
+MAX_JSON_DEPTH = 16
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+OPENING, CLOSING = np.frombuffer(b"[{", dtype=np.uint8), np.frombuffer(b"]}", dtype=np.uint8)
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in ``body`` (brackets inside strings not counted), without parsing."""
+    brackets = np.frombuffer(_JSON_STRING.sub(b"", body), dtype=np.uint8)
+    step = np.isin(brackets, OPENING).astype(np.int64) - np.isin(brackets, CLOSING)
+    return int(np.cumsum(step).max(initial=0))
+
+
+
 def body_problem(scope: Scope, body: bytes) -> tuple[int, Any] | None:
     """(status, detail) refusing a body that is not a JSON document with unique keys, None to accept it."""
     if not body:
@@ -65,6 +83,9 @@ def body_problem(scope: Scope, body: bytes) -> tuple[int, Any] | None:
     media_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower().decode("latin-1")
     if media_type != JSON_MEDIA_TYPE:
         return 415, f"request body must be {JSON_MEDIA_TYPE}, not {media_type or 'undeclared'}"
+    if json_depth(body) > MAX_JSON_DEPTH:
+        return 422, [{"loc": ["body"], "msg": f"JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                      "type": "json_too_deep"}]
     try:
         json.loads(body, object_pairs_hook=_unique_keys)
     except DuplicateKeyError as error:
@@ -122,6 +143,9 @@ class RequestContextMiddleware:
     async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = time.perf_counter()
         state: dict[str, Any] = {"status": None, "bytes": 0}
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -129,6 +153,8 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
             elif message["type"] == "http.response.body":
                 state["bytes"] += len(message.get("body", b""))
+                if head:
+                    message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -158,10 +184,11 @@ class RequestContextMiddleware:
                 await _send_json(send_with_id, 500, {"detail": "internal error", "request_id": request_id})
         finally:
             duration_ms = round(1000 * (time.perf_counter() - started), 2)
+            method = "HEAD" if head else scope["method"]
             log.info(
-                "%s %s %s", scope["method"], scope["path"], state["status"],
+                "%s %s %s", method, scope["path"], state["status"],
                 extra={
-                    "event": "request", "method": scope["method"], "path": scope["path"], "status": state["status"],
+                    "event": "request", "method": method, "path": scope["path"], "status": state["status"],
                     "response_bytes": state["bytes"], "duration_ms": duration_ms,
                 },
             )
