@@ -19,6 +19,8 @@ from nightly_batch import handler as batch_handler
 from nightly_batch.output import CSV_COLUMNS, CommitError, read_committed, read_committed_totals
 from nightly_batch.run import history_for
 from rossmann_core.models.version import load_version
+from scripts.rollback_state import RollbackError, rollback
+from scripts.stack.local import hold_back
 from synthetic import SyntheticData
 from training.publish import publish_version
 
@@ -329,3 +331,40 @@ def test_the_state_pointer_moves_only_after_a_whole_commit(
     # THEN the run fails saying what was written, and the pointer still names the last committed run
     assert result["status"] == "failed" and message in result["error"], result
     assert s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read() == pointer
+
+
+def test_an_older_file_delivered_again_commits_its_run_but_leaves_the_pointer(s3: Any, settings: None,
+                                                                              synthetic: SyntheticData) -> None:
+    # GIVEN a night on the whole data, which moved the state pointer to its origin
+    train = (synthetic.directory / "train.csv").read_bytes()
+    assert handler({"run_date": "2015-07-01"}, batch_context())["status"] == "ok"
+    pointer = s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read()
+    # WHEN a later night gets an older file again (its last three days missing)
+    s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=hold_back(train, 3))
+    try:
+        result = handler({"run_date": "2015-07-02"}, batch_context())
+    finally:
+        s3.put_object(Bucket=BUCKETS["data"], Key="train.csv", Body=train)
+    # THEN its run is committed with the reason, and the pointer still names the newer run
+    assert result["status"] == "ok" and result["state_pointer"]["moved"] is False, result
+    assert "later than this run's" in result["state_pointer"]["reason"]
+    assert result["output"]["state_pointer"] is None
+    assert s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read() == pointer
+
+
+def test_the_rollback_command_points_back_on_purpose_and_refuses_an_uncommitted_night(
+    s3: Any, settings: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN two committed nights, the pointer on the later one
+    for run_date in ("2015-07-05", "2015-07-06"):
+        assert handler({"run_date": run_date}, batch_context())["status"] == "ok"
+    # WHEN the operator rolls back to the earlier night
+    pointer = rollback(s3, BUCKETS["forecasts"], "forecasts", np.datetime64("2015-07-05"))
+    # THEN the pointer names its state, and a WARNING says what it replaced
+    published = json.loads(s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"]
+                           .read())
+    assert published == pointer.to_dict() and published["run_date"] == "2015-07-05"
+    assert "rolled back to run 2015-07-05" in caplog.text and "it named run 2015-07-06" in caplog.text
+    # AND a night that was never committed is refused
+    with pytest.raises(RollbackError, match="holds no committed run"):
+        rollback(s3, BUCKETS["forecasts"], "forecasts", np.datetime64("2014-01-01"))

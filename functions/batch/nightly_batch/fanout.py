@@ -189,6 +189,7 @@ def commit_run(plan: dict[str, Any], parts: list[dict[str, Any]], settings: Batc
     night = night_totals(client, bucket, partition, parts, state, state_key, version, summary["model"])
     summary |= batch_output.totals_fields(night.csv, night.members)
     pointer = StatePointer.from_json(json.dumps(plan["pointer"]).encode(), "the plan's state pointer")
+    summary["state_pointer"] = batch_output.pointer_move(client, bucket, settings.forecast_prefix, pointer)
     summary["output"] = batch_output.commit_summary(client, bucket, partition, night.csv, summary,
                                                     pointer_key(settings.forecast_prefix), pointer)
     return summary

@@ -17,13 +17,14 @@ A sharded run (:mod:`.fanout`) writes the same partition in other pieces: ``hist
 """
 
 import json
+import logging
 from typing import Any
 
 import numpy as np
 
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.forecast import Forecast
-from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer
+from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer, read_pointer
 from rossmann_core.storage import s3_key, sha256_hex
 
 CSV_COLUMNS = ("store", "date", "model_version", "sales", "lower", "upper")
@@ -33,6 +34,9 @@ TOTALS_FILE = "totals.csv"
 SUMMARY_FILE = "summary.json"
 COVARIATES_FILE = "horizon_covariates.npz"
 """Sharded runs: the horizon's covariates the plan assumed for every store (a Panel's arrays, .npz)."""
+
+
+log = logging.getLogger(__name__)
 
 
 class CommitError(RossmannError):
@@ -94,6 +98,20 @@ def summary_object(summary: dict[str, Any]) -> tuple[str, bytes, str]:
     return SUMMARY_FILE, json.dumps(summary, indent=2, sort_keys=True).encode(), "application/json"
 
 
+def pointer_move(client: Any, bucket: str, prefix: str, pointer: StatePointer) -> dict[str, Any]:
+    """Whether tonight's commit moves the state pointer: not when the committed pointer names a later origin (an
+    older data file delivered again would move the API and the page back a day); then a WARNING says so. Only
+    ``scripts/rollback_state.py`` moves the pointer back, on purpose."""
+    current = read_pointer(client, bucket, prefix)
+    if current is None or pointer.origin >= current.origin:
+        return {"moved": True}
+    reason = (f"the committed state pointer names origin {current.origin} (run {current.run_date}), later than "
+              f"this run's {pointer.origin}: left alone")
+    log.warning("state pointer not moved back: %s", reason,
+                extra={"event": "pointer_kept", "kept_run_date": str(current.run_date), "origin": str(pointer.origin)})
+    return {"moved": False, "reason": reason, "kept_run_date": str(current.run_date)}
+
+
 def put_pointer(client: Any, bucket: str, pointer_key: str, pointer: StatePointer, committed: str) -> str:
     """PUT the state pointer after the commit marker ``committed``; CommitError if it fails."""
     try:
@@ -114,7 +132,7 @@ def totals_fields(totals_bytes: bytes, members: dict[str, dict[str, list[int]]])
 
 
 def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, totals_bytes: bytes, state: bytes,
-           summary: dict[str, Any], pointer_key: str, pointer: StatePointer) -> dict[str, str]:
+           summary: dict[str, Any], pointer_key: str, pointer: StatePointer) -> dict[str, str | None]:
     """PUT ``forecasts.csv``, ``totals.csv``, ``history_state.npz``, ``summary.json`` (the commit marker, with the
     sha256 of each), then the state pointer at ``pointer_key``; return their S3 URIs.
 
@@ -126,17 +144,19 @@ def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, totals_by
                (HISTORY_STATE_FILE, state, "application/octet-stream"), summary_object(summary))
     written = put_in_order(client, bucket, partition, objects)
     uris = dict(zip(("forecasts", "totals", "history_state", "summary"), written, strict=True))
-    return {**uris, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written[-1])}
+    moved = summary["state_pointer"]["moved"]
+    return {**uris, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written[-1]) if moved else None}
 
 
 def commit_summary(client: Any, bucket: str, partition: str, totals_bytes: bytes, summary: dict[str, Any],
-                   pointer_key: str, pointer: StatePointer) -> dict[str, str]:
+                   pointer_key: str, pointer: StatePointer) -> dict[str, str | None]:
     """A sharded run's commit, once its parts and state are in place and verified: ``totals.csv``, then
     ``summary.json``, then the state pointer; return their S3 URIs."""
     objects = ((TOTALS_FILE, totals_bytes, "text/csv"), summary_object(summary))
     totals, written = put_in_order(client, bucket, partition, objects)
+    moved = summary["state_pointer"]["moved"]
     return {"totals": totals, "summary": written,
-            "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written)}
+            "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written) if moved else None}
 
 
 def read_parts(client: Any, bucket: str, partition: str, parts: list[dict[str, Any]]) -> bytes:

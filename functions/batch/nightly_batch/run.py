@@ -286,6 +286,8 @@ def run_batch(
         "timings_seconds": timings,
     }
     summary["duration_seconds"] = round(time.perf_counter() - started, 3)
+    summary["state_pointer"] = batch_output.pointer_move(client, settings.forecast_bucket, settings.forecast_prefix,
+                                                         prepared.pointer)
     summary["output"] = batch_output.commit(
         client, settings.forecast_bucket, prepared.partition, csv_bytes, totals_bytes, prepared.state, summary,
         pointer_key(settings.forecast_prefix), prepared.pointer,
