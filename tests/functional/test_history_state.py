@@ -278,6 +278,29 @@ def drop_array(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def with_panel(data: bytes, **change: Any) -> bytes:
+    """The state with panel arrays changed by ``change`` (name -> function of the array)."""
+    history, stores = read_state(data, "state")
+    return state_bytes(replace(history, **{name: f(getattr(history, name)) for name, f in change.items()}), stores)
+
+
+def all_sales_unknown(data: bytes) -> bytes:
+    return with_panel(data, sales=lambda sales: np.full_like(sales, np.nan))
+
+
+def negative_sales(data: bytes) -> bytes:
+    return with_panel(data, sales=lambda s: np.where(np.arange(s.shape[1]) == 3, -5.0, s).astype(s.dtype))
+
+
+def holiday_code_out_of_range(data: bytes) -> bytes:
+    return with_panel(data, state_holiday=lambda codes: np.where(codes == 0, 9, codes).astype(codes.dtype))
+
+
+def store_type_out_of_range(data: bytes) -> bytes:
+    history, stores = read_state(data, "state")
+    return state_bytes(history, replace(stores, store_type=np.full_like(stores.store_type, 7)))
+
+
 BAD_STATES = {
     # name: (new state bytes from the good ones, whether the pointer is rewritten to match them, log reason)
     "corrupt (one byte flipped)": (flip_byte, False, "corrupt, truncated or replaced"),
@@ -287,6 +310,10 @@ BAD_STATES = {
     "fewer days than the model needs": (drop_days, True, f"holds {STATE_HISTORY_DAYS - 10} days; model version"),
     "an array is missing": (drop_array, True, "lacks the array panel_promo"),
     "store metadata of another dtype": (float_store_types, True, "store_store_type is float64, model version"),
+    "every sale unknown": (all_sales_unknown, True, "only 0% of the stores have a sale in its last 14 days"),
+    "negative sales": (negative_sales, True, "sales are negative or infinite"),
+    "a holiday code out of range": (holiday_code_out_of_range, True, "state_holiday values outside -1..3"),
+    "a store type code out of range": (store_type_out_of_range, True, "store_store_type codes outside 0..3"),
 }
 
 
@@ -315,14 +342,15 @@ def test_a_bad_state_keeps_the_last_good_one_serving_and_is_logged(
     assert events and events[0].levelno == logging.ERROR and reason in events[0].reason, caplog.text
     health = stack.health()
     assert (health["origin"], health["history_run_date"]) == (HELD_BACK_ORIGIN, "2015-06-20")
-    assert reason in health["history_note"]
+    assert reason in health["history_note"] and health["status"] == "degraded"
+    assert stack.api.get("/stores").status_code == 200, "the page can still start"
     # AND a container starting now serves the model's own state, never the bad one
     model_state.reset()
     cold = stack.health()
     assert (cold["origin"], cold["history_source"]) == (MODEL_ORIGIN, "model_state") and reason in cold["history_note"]
     # AND a good rerun is picked up
     stack.batch("2015-06-21")
-    assert stack.health()["origin"] == DATA_ORIGIN
+    assert stack.health()["origin"] == DATA_ORIGIN and stack.health()["status"] == "ok"
 
 
 @pytest.mark.parametrize(
@@ -347,7 +375,8 @@ def test_a_bad_pointer_keeps_the_last_good_state_serving(
     with caplog.at_level(logging.WARNING):
         health = stack.health()
     assert (health["origin"], health["history_run_date"]) == (HELD_BACK_ORIGIN, "2015-06-20")
-    assert reason in health["history_note"]
+    assert reason in health["history_note"] and health["status"] == "degraded"
+    assert stack.api.get("/stores").status_code == 200, "the page can still start"
     assert any(getattr(r, "event", None) == "state_rejected" and reason in r.reason for r in caplog.records)
     # AND once the pointer is good again, the note goes
     stack.put(POINTER, good)

@@ -123,7 +123,8 @@ def health(model: ServableDep) -> HealthResponse:
     """Status, the loaded model version and the history forecasts start from (loads them on first call)."""
     state = model.state
     return HealthResponse(
-        status="ok", model_version=model.version.name, models=list(model.version.models),
+        status="degraded" if model.degraded else "ok", model_version=model.version.name,
+        models=list(model.version.models),
         default_model=model.default_model, origin=model.origin.astype(dt.date),
         model_origin=model.model_origin.astype(dt.date), history_source=state.source,
         history_run_date=None if state.run_date is None else state.run_date.astype(dt.date),

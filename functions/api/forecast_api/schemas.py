@@ -162,7 +162,8 @@ class ForecastResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: a published history state was refused or "
+                                                          "unreadable, so an older one serves (history_note says why)")
     model_version: str
     models: list[str]
     default_model: str

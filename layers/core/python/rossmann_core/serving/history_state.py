@@ -28,7 +28,7 @@ import numpy as np
 
 from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import PANEL_FIELDS, Panel
-from rossmann_core.data.stores import StoreTable
+from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.storage import s3_key, sha256_hex
@@ -211,6 +211,39 @@ def read_pointer(client: Any, bucket: str, prefix: str) -> StatePointer | None:
     return None if body is None else StatePointer.from_json(body, f"s3://{bucket}/{key}")
 
 
+MIN_STORES_WITH_RECENT_SALES = 0.5
+"""Share of the stores that must have a sale in the state's last RECENT_DAYS days for the state to be served."""
+RECENT_DAYS = 14
+FLAG_RANGES = {"open": (-1, 1), "promo": (-1, 1), "school_holiday": (-1, 1), "state_holiday": (-1, 3)}
+"""Allowed values of the state's covariates (-1 unknown); StateHoliday codes 0..3."""
+
+
+def check_values(state: HistoryState, where: str) -> None:
+    """Raise StateRejectedError unless every value can be served: sales finite and >= 0 or unknown (NaN), flags
+    and codes in range, store codes in range, and at least MIN_STORES_WITH_RECENT_SALES of the stores with a
+    sale in the last RECENT_DAYS days (an all-unknown state would answer every store with 404)."""
+    history, stores = state.history, state.stores
+    sales = history.sales
+    bad = np.isinf(sales) | (sales < 0)
+    if bad.any():
+        store, day = np.argwhere(bad)[0]
+        raise StateRejectedError(f"{where}: {int(bad.sum())} sales are negative or infinite (first: store "
+                                 f"{history.store_ids[store]} on {history.dates[day]}: {sales[store, day]})")
+    for name, (low, high) in FLAG_RANGES.items():
+        values = getattr(history, name)
+        outside = (values < low) | (values > high)
+        if outside.any():
+            raise StateRejectedError(f"{where}: {int(outside.sum())} {name} values outside {low}..{high}")
+    for name, count in (("store_type", len(STORE_TYPES)), ("assortment", len(ASSORTMENTS))):
+        codes = getattr(stores, name)
+        if ((codes < 0) | (codes >= count)).any():
+            raise StateRejectedError(f"{where}: store_{name} codes outside 0..{count - 1}")
+    recent = np.isfinite(sales[:, -RECENT_DAYS:]).any(axis=1).mean()
+    if recent < MIN_STORES_WITH_RECENT_SALES:
+        raise StateRejectedError(f"{where}: only {recent:.0%} of the stores have a sale in its last {RECENT_DAYS} "
+                                 f"days (at least {MIN_STORES_WITH_RECENT_SALES:.0%} needed)")
+
+
 def check_fits(state: HistoryState, version: ModelVersion, where: str) -> None:
     """Raise StateRejectedError unless ``state`` holds exactly the version's stores, as many days as its own
     state and store metadata of the same dtypes, or StaleStateError if it ends before the version's origin."""
@@ -237,6 +270,7 @@ def check_fits(state: HistoryState, version: ModelVersion, where: str) -> None:
         raise StaleStateError(
             f"{where} ends {state.origin}, before the origin {model_origin} of model version {version.name}"
         )
+    check_values(state, where)
 
 
 def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVersion) -> HistoryState:

@@ -149,9 +149,9 @@ class ServableCache:
             return self._keep(version, current, pointer, f"{error}: the model's own state is newer", logging.WARNING,
                               "state_stale")
         except StateRejectedError as error:
-            return self._keep(version, current, None, str(error), logging.ERROR, "state_rejected")
+            return self._keep(version, current, None, str(error), logging.ERROR, "state_rejected", degraded=True)
         except StateUnavailableError as error:
-            return self._keep(version, current, None, str(error), logging.WARNING, "state_unavailable")
+            return self._keep(version, current, None, str(error), logging.WARNING, "state_unavailable", degraded=True)
         started = self._clock()
         servable = prepare(version, state)
         self._seen = pointer
@@ -165,15 +165,16 @@ class ServableCache:
         return servable
 
     def _keep(self, version: ModelVersion, current: Servable | None, seen: StatePointer | None, reason: str,
-              level: int, event: str) -> Servable:
+              level: int, event: str, degraded: bool = False) -> Servable:
         """``current`` (else the model's own state) with ``reason`` as its note, logged at ``level``; ``seen``
-        is the pointer not to look at again while it stays the same (None: try again at the next check)."""
+        is the pointer not to look at again while it stays the same (None: try again at the next check);
+        ``degraded`` when what serves is older than the published state it could not use."""
         self._seen = seen
         kept = current or prepare(version)
         what = f"the history of nightly run {kept.state.run_date}" if kept.state.run_date else "the model's own state"
         log.log(level, "history state not used: %s; serving %s", reason, what,
                 extra={"event": event, "reason": reason, "origin": str(kept.origin), "model_version": version.name})
-        return replace(kept, note=reason)
+        return replace(kept, note=reason, degraded=degraded)
 
     def clear(self) -> None:
         """Forget the model and state in memory (tests; a new registry setting)."""
@@ -184,4 +185,4 @@ class ServableCache:
 
 def _without_note(servable: Servable | None) -> Servable | None:
     """``servable`` once what it serves is again the newest usable state (a refused newer one is gone)."""
-    return servable if servable is None or servable.note is None else replace(servable, note=None)
+    return servable if servable is None or servable.note is None else replace(servable, note=None, degraded=False)

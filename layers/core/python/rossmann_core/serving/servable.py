@@ -45,13 +45,15 @@ class Servable:
     """A loaded model version, the history state it forecasts from and that history's covariate patterns.
 
     ``note`` says why a newer published state is not served (refused, unreadable, older than the model),
-    None when the newest usable state serves.
+    None when the newest usable state serves; ``degraded`` is True when a published state was refused or could
+    not be read, so what serves is older than what the batch published.
     """
 
     version: ModelVersion
     state: HistoryState
     covariates: CovariateModel
     note: str | None = None
+    degraded: bool = False
 
     @property
     def history(self) -> Panel:
