@@ -7,6 +7,9 @@ only those lines are rewritten, everything around them is left as written. The b
 - ``windows-rmspe`` and ``windows-coverage``: ``reports/backtest_windows.json``, written by
   ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 4 --step 84 --model ensemble
   --out reports/backtest_windows.json``;
+- ``eight-windows-rmspe`` and ``eight-windows-coverage``: ``reports/backtest_8_windows.json``, written by
+  ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 8 --step 42 --model ensemble --without-lstm
+  --out reports/backtest_8_windows.json`` (a year of six-week windows, the tree models);
 - ``totals``: ``reports/totals_bands.json``, written by ``scripts/studies/totals_bands_study.py`` on the window
   versions of ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 8 --step 42 --model ensemble
   --without-lstm`` (its ``served`` variant: the bands as the current code serves them).
@@ -31,6 +34,7 @@ DEFAULT_DOC = REPO_ROOT / "docs" / "results.md"
 DEFAULT_REPORTS = REPO_ROOT / "reports"
 MAIN_REPORT = "backtest.json"
 WINDOWS_REPORT = "backtest_windows.json"
+EIGHT_WINDOWS_REPORT = "backtest_8_windows.json"
 TOTALS_REPORT = "totals_bands.json"
 MISSING = "–"
 
@@ -158,6 +162,8 @@ BLOCKS = (
     Block("main-job", MAIN_REPORT, render_main_job),
     Block("windows-rmspe", WINDOWS_REPORT, render_windows_rmspe),
     Block("windows-coverage", WINDOWS_REPORT, render_windows_coverage),
+    Block("eight-windows-rmspe", EIGHT_WINDOWS_REPORT, render_windows_rmspe),
+    Block("eight-windows-coverage", EIGHT_WINDOWS_REPORT, render_windows_coverage),
     Block("totals", TOTALS_REPORT, render_totals),
 )
 

@@ -79,7 +79,8 @@ def run_rolling_backtest(
     - ``windows``: per window, run_backtest's result plus ``first_day`` and ``last_day`` (the first and
       last forecast day) and ``width_90`` (:func:`interval_width`), also added to each of ``members``;
     - ``summary``: per model scored (``model``, and each of MODELS for the ensemble), over the
-      windows, each window weighing the same: ``mean_rmspe``, ``worst_rmspe`` (the highest) and
+      windows, each window weighing the same: ``mean_rmspe``, ``median_rmspe`` (one odd window cannot swing it),
+      ``mean_rmspe_without_worst_row`` (the yardstick), ``worst_rmspe`` (the highest) and
       ``worst_cutoff`` (its window's cutoff), ``mean_coverage_90``, ``min_coverage_90``,
       ``max_coverage_90`` (of the 90 % interval) and ``mean_width_90``.
     """
@@ -262,6 +263,7 @@ def summarize(windows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         worst = int(np.argmax(rmspes))
         summary[name] = {
             "mean_rmspe": float(np.mean(rmspes)),
+            "median_rmspe": float(np.median(rmspes)),
             "mean_rmspe_without_worst_row": float(np.mean([s["rmspe_without_worst_row"] for s in per_window])),
             "worst_rmspe": rmspes[worst],
             "worst_cutoff": windows[worst]["cutoff"],
