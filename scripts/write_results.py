@@ -211,14 +211,20 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"{args.doc}: {error}", file=sys.stderr)
         return 2
+    return settle(args.doc, text, updated, args.check, "scripts/write_results.py")
+
+
+def settle(doc: Path, text: str, updated: str, check: bool, command: str) -> int:
+    """Write ``updated`` over ``doc`` (whose text is ``text``) unless ``check``; 0 when up to date or rewritten,
+    1 when ``check`` finds it stale (``command`` is what rewrites it)."""
     if updated == text:
-        print(f"{args.doc}: up to date")
+        print(f"{doc}: up to date")
         return 0
-    if args.check:
-        print(f"{args.doc}: stale, run scripts/write_results.py", file=sys.stderr)
+    if check:
+        print(f"{doc}: stale, run {command}", file=sys.stderr)
         return 1
-    args.doc.write_text(updated)
-    print(f"{args.doc}: rewritten")
+    doc.write_text(updated)
+    print(f"{doc}: rewritten")
     return 0
 
 

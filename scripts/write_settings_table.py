@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from rossmann_core.serving.settings import SETTINGS, Setting
-from scripts.write_results import replace_block, table
+from scripts.write_results import replace_block, settle, table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOC = REPO_ROOT / "docs" / "operations.md"
@@ -40,16 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the table is stale")
     args = parser.parse_args(argv)
     text = args.doc.read_text()
-    updated = replace_block(text, BLOCK, settings_table())
-    if updated == text:
-        print(f"{args.doc}: settings table up to date")
-        return 0
-    if args.check:
-        print(f"{args.doc}: settings table stale, run scripts/write_settings_table.py", file=sys.stderr)
-        return 1
-    args.doc.write_text(updated)
-    print(f"{args.doc}: settings table rewritten")
-    return 0
+    return settle(args.doc, text, replace_block(text, BLOCK, settings_table()), args.check,
+                  "scripts/write_settings_table.py")
 
 
 if __name__ == "__main__":
