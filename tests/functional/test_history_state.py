@@ -167,6 +167,23 @@ def test_each_run_moves_the_api_origin_and_its_answer_is_the_batch_s_to_the_cent
     assert api_rows(alone)[3] == {k: v[28:42] for k, v in expected.items()}
 
 
+def test_the_api_s_totals_are_the_batch_s_totals_csv_to_the_cent(stack: Stack) -> None:
+    # GIVEN a committed night that the API follows
+    stack.batch("2015-06-20")
+    rows = list(csv.DictReader(io.StringIO(stack.get("forecasts/run_date=2015-06-20/totals.csv").decode())))
+    # WHEN the API is asked for every level the night wrote
+    for group_by in ("chain", "state", "store_type"):
+        for period in ("day", "week", "window"):
+            answer = stack.api.post("/totals", json={"group_by": group_by, "period": period}).json()
+            written = [r for r in rows if (r["group_by"], r["period_kind"]) == (group_by, period)]
+            # THEN each total, band and last year's figure is the batch's to the cent
+            got = [(t["group"], t["period"], t["sales"], t["lower"], t["upper"], t["last_year_sales"])
+                   for t in answer["totals"]]
+            want = [(r["group"], r["period"], float(r["sales"]), float(r["lower"]), float(r["upper"]),
+                     float(r["last_year_sales"]) if r["last_year_sales"] else None) for r in written]
+            assert got == want, (group_by, period)
+
+
 def test_the_state_is_the_batch_s_history_in_the_model_s_format_with_its_sha256_committed(
     stack: Stack, model_dir: Path
 ) -> None:
