@@ -74,7 +74,8 @@ def test_a_window_holds_the_single_backtest_of_its_cutoff(
     single = run_backtest(synthetic_dataset, CUTOFF, HORIZON, "ensemble", tmp_path, TINY_FOREST,
                           replace(TWO_EPOCH_LSTM, epochs=1))
     window = rolling[0]["windows"][0]
-    assert set(window) - set(single) == {"first_day", "last_day", "width_90"}
+    assert set(window) - set(single) == {"first_day", "last_day", "width_90", "christmas"}
+    assert window["christmas"] is True and window["totals"] == single["totals"]  # days 2014-12-21..2015-01-31
     for key in ("cutoff", "horizon", "rows"):
         assert window[key] == single[key]
     for name in MODELS:
@@ -139,7 +140,9 @@ def test_one_window_writes_run_backtest_s_result(
     expected = run_backtest(synthetic_dataset, CUTOFF, HORIZON, "rf", tmp_path / "direct")
     assert list(written) == list(expected) == [
         "model", "version", "cutoff", "horizon", "rows", "rmspe", "rmspe_without_worst_row", "coverage_90",
-        "baseline_rmspe", "train_seconds", "predict_seconds"], "the single-window JSON keeps its keys, in order"
+        "baseline_rmspe", "train_seconds", "predict_seconds", "totals"], \
+        "the single-window JSON keeps its keys, in order, and adds the totals' scores per level"
+    assert set(written["totals"]) == {"chain_day", "state_week", "store_type_week", "store_window"}
     timing = {"version", "train_seconds", "predict_seconds"}
     assert {k: v for k, v in written.items() if k not in timing} == {
         k: v for k, v in expected.items() if k not in timing}
