@@ -1,4 +1,5 @@
-"""Which blend weights? Scores every weighting of the members on a rolling backtest's windows, no retraining.
+"""Which blend weights? Scores every weighting of the members on a rolling backtest's windows, no retraining
+(it fed docs/decisions/001-blend-weights.md and 004-lstm-outside-blend.md).
 
 For every window version a rolling ensemble backtest wrote (``<artifacts>/backtests/windows/<cutoff>/models/``,
 the version ``latest.json`` names; ``python -m training backtest --windows K --model ensemble``), each member

@@ -1,4 +1,5 @@
-"""How well the assumed covariates reproduce history the serving code did not see (real data).
+"""How well the assumed covariates reproduce history the serving code did not see (real data; it fed
+docs/decisions/021-assumed-covariates.md).
 
 For origins every ``--step`` days over the last year, fits :func:`fit_covariates` on the STATE_HISTORY_DAYS days up
 to the origin (what a model version stores) and compares the assumed 42 days with the data:

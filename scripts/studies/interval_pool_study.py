@@ -1,4 +1,5 @@
-"""Which past windows should the 90 % interval pool? Scores pooling schemes on a rolling backtest's windows.
+"""Which past windows should the 90 % interval pool? Scores pooling schemes on a rolling backtest's windows
+(it fed docs/decisions/002-interval-pool.md).
 
 For every window version a rolling backtest wrote (``<artifacts>/backtests/windows/<cutoff>/models/``,
 the version ``latest.json`` names; ``python -m training backtest --windows K --model ensemble``) and every

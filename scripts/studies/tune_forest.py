@@ -1,4 +1,5 @@
-"""Compare Random Forest settings on the backtest timeline without exporting anything.
+"""Compare Random Forest settings on the backtest timeline without exporting anything (it fed
+docs/decisions/003-forest-size.md).
 
 Builds the training, calibration and test features once (cutoff 2015-05-08 by default), then fits
 each settings JSON given on the command line and prints calibration and test RMSPE (with the

@@ -1,4 +1,5 @@
-"""Which store-days make a backtest window's RMSPE? Lists the largest squared percentage errors.
+"""Which store-days make a backtest window's RMSPE? Lists the largest squared percentage errors (it fed
+docs/decisions/008-rmspe-without-worst-row.md).
 
 Reads the model versions a rolling backtest trained (``artifacts/backtests/windows/<cutoff>/models/``),
 forecasts each window's 42 days again through onnxruntime with the data's Open/Promo/holiday columns,
