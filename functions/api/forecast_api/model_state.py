@@ -81,13 +81,14 @@ def preload() -> None:
 
     Called at import, during Lambda's init phase: onnxruntime releases the GIL while it builds the
     forest, so the load overlaps the web framework's imports. With a forecast bucket set, a second
-    thread builds the S3 client (boto3's import and service model, ~0.25 s) meanwhile, so reading the
-    history state after the model costs only its two GETs. A failure is logged by the thread and the
-    first request tries again and answers 503 with the reason. Under SnapStart
-    (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``) the model loads before import returns, with what every
-    forecast reads (:meth:`Servable.warm`, ~60 ms), so Lambda's snapshot holds them and a restored container
-    answers without loading or computing anything; otherwise the first forecast computes those (computed
-    here beside the first request, they would compete with it for the CPU).
+    thread builds the S3 client (boto3's import and service model) meanwhile, so reading the history
+    state after the model costs only its two GETs (docs/decisions/010-cold-start-gc-and-preload.md). A
+    failure is logged by the thread and the first request tries again and answers 503 with the reason.
+    Under SnapStart (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``) the model loads before import returns,
+    with what every forecast reads (:meth:`Servable.warm`; docs/decisions/020-snapstart.md), so Lambda's
+    snapshot holds them and a restored container answers without loading or computing anything; otherwise
+    the first forecast computes those (computed here beside the first request, they would compete with it
+    for the CPU).
     """
     try:
         model_settings()
