@@ -29,7 +29,7 @@ def test_health_names_the_loaded_version_and_returns_a_request_id(client: TestCl
     assert response.json() == {"status": "ok", "model_version": synthetic_version_dir.name, "models": ["rf"],
                                "default_model": "rf", "origin": ORIGIN, "model_origin": ORIGIN,
                                "history_source": "model_state", "history_run_date": None, "history_note": None,
-                               "stores_not_in_model": [], "stores_without_history": []}
+                               "stores_not_in_model": [], "stores_without_history": [], "data_feed": None}
     assert len(response.headers["x-request-id"]) == 36
 
 

@@ -524,3 +524,19 @@ def test_load_state_verifies_what_the_pointer_names(stack: Stack, model_dir: Pat
     assert (state.source, str(state.origin), state.sha256) == ("nightly_batch", HELD_BACK_ORIGIN, pointer.sha256)
     with pytest.raises(StateRejectedError, match="the pointer says 2015-01-23"):
         load_state(stack.s3, FORECASTS, replace(pointer, origin=np.datetime64("2015-01-23")), version)
+
+
+def test_a_late_region_makes_the_night_forecast_from_the_last_complete_day_and_health_says_so(stack: Stack) -> None:
+    # GIVEN the whole data, whose newest day (2015-01-31, a Saturday) arrived for stores 1-3 only
+    train = (stack.synthetic.directory / "train.csv").read_bytes()
+    lines = train.split(b"\n")
+    kept = [line for line in lines if b'"2015-01-31"' not in line or line.split(b",")[0] in (b"1", b"2", b"3")]
+    stack.s3.put_object(Bucket=DATA, Key="train.csv", Body=b"\n".join(kept))
+    # WHEN the night runs
+    result = stack.batch("2015-06-21")
+    # THEN it forecast from the day before, names the missing stores, and the API follows that origin and says so
+    feed = result["data_feed"]
+    assert (result["origin"], feed["newest_day"], feed["fell_back"]) == ("2015-01-30", DATA_ORIGIN, True)
+    assert feed["stores_missing_newest_day_ids"] == [4, 5, 6, 7, 8][: feed["stores_missing_newest_day"]]
+    health = stack.health()
+    assert health["origin"] == "2015-01-30" and health["data_feed"] == feed

@@ -130,6 +130,7 @@ def health(model: ServableDep) -> HealthResponse:
         history_run_date=None if state.run_date is None else state.run_date.astype(dt.date),
         history_note=model.note, stores_not_in_model=list(state.stores_not_in_model),
         stores_without_history=model.history.store_ids[~model.has_history].tolist(),
+        data_feed=dict(state.data_feed) or None,
     )
 
 

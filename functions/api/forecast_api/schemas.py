@@ -161,6 +161,20 @@ class ForecastResponse(BaseModel):
     stores: list[StoreForecast]
 
 
+class DataFeed(BaseModel):
+    """How complete the data of the nightly run being served was (``nightly_batch.completeness``)."""
+
+    newest_day: dt.date = Field(description="the newest day of the data file")
+    origin: dt.date = Field(description="the day the run forecast from: the newest day unless it was too incomplete")
+    fell_back: bool = Field(description="true when the newest day lacked too many stores and was not used")
+    stores_missing_newest_day: int = Field(description="stores open a week earlier without a row on the newest day")
+    expected_newest_day: int
+    stores_missing_newest_day_ids: list[int] = Field(description="their ids (at most 50)")
+    days_without_rows: list[dt.date] = Field(description="days of the history window without any row")
+    history_days: int = Field(description="days of the history window holding rows")
+    history_days_needed: int
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="degraded: a published history state was refused or "
                                                           "unreadable, so an older one serves (history_note says why)")
@@ -174,6 +188,9 @@ class HealthResponse(BaseModel):
     history_note: str | None = Field(description="why a newer published history is not served, if it is not")
     stores_not_in_model: list[int] = Field(description="stores of the newest data the model was not trained on")
     stores_without_history: list[int] = Field(description="model stores with no sales in the history: not forecast")
+    data_feed: DataFeed | None = Field(default=None, description="completeness of the served night's data (null: "
+                                                                  "the model's own state, or a run before it was "
+                                                                  "measured)")
 
 
 class ModelInfo(BaseModel):

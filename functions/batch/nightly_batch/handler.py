@@ -10,8 +10,8 @@ After its own commit the run scores earlier runs against the actuals that have a
 (:mod:`nightly_batch.monitor`); a failure there is logged at ERROR and reported under ``accuracy``,
 but the committed forecasts stand. Metrics (namespace RossmannForecast, service nightly_batch):
 BatchDuration, BatchRows, BatchStores (BatchFailures on a failure), and the accuracy figures
-TrailingRmspe, TrailingCoverage90, TrailingBias, TrailingRowsScored and TrailingChainTotalsCoverage90 that
-template.yaml's alarms watch.
+TrailingRmspe, TrailingCoverage90, TrailingBias, TrailingRowsScored, TrailingChainTotalsCoverage90 and the data
+feed's DataFellBack, StoresMissingNewestDay, DaysWithoutRows, which template.yaml's alarms watch.
 """
 
 import logging
@@ -90,10 +90,21 @@ def _handle(event: Mapping[str, Any], request_id: str | None, environ: Mapping[s
     metrics.add_metric("BatchDuration", MetricUnit.Seconds, result["seconds"])
     metrics.add_metric("BatchRows", MetricUnit.Count, result["rows"])
     metrics.add_metric("BatchStores", MetricUnit.Count, result["stores"])
+    feed_metrics(metrics, result.get("data_feed"))
     metrics.add_metadata("model_version", result["model_version"])
     log.info("nightly batch done: %s, %d rows", result["run_date"], result["rows"],
              extra={"event": "batch_done", **{k: v for k, v in result.items() if k not in ("data", "accuracy")}})
     return result
+
+
+def feed_metrics(metrics: Any, feed: Mapping[str, Any] | None) -> None:
+    """The data feed's completeness as metrics: DataFellBack (1 when the newest day was not used; an alarm watches
+    it), StoresMissingNewestDay and DaysWithoutRows."""
+    if feed is None:
+        return
+    metrics.add_metric("DataFellBack", MetricUnit.Count, int(feed["fell_back"]))
+    metrics.add_metric("StoresMissingNewestDay", MetricUnit.Count, feed["stores_missing_newest_day"])
+    metrics.add_metric("DaysWithoutRows", MetricUnit.Count, len(feed["days_without_rows"]))
 
 
 @logs.tracer(SERVICE).capture_method(capture_response=False)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from nightly_batch import output as batch_output
+from nightly_batch.completeness import DataFeed, measure
 from nightly_batch.output import totals_fields
 from nightly_batch.totals import totals_csv
 from rossmann_core.covariates.assume import assume_covariates, fit_covariates
@@ -46,7 +47,7 @@ from rossmann_core.serving.history_state import (
     published_state,
     state_bytes,
 )
-from rossmann_core.serving.settings import BatchSettings
+from rossmann_core.serving.settings import DEFAULT_MAX_MISSING_SHARE, BatchSettings
 from rossmann_core.storage import s3_key, sha256_hex
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class History:
     stores: StoreTable
     source: str  # "data" or "model_state"
     not_in_model: np.ndarray
+    data_feed: DataFeed | None = None  # the feed's completeness (None when the model's own state serves)
 
 
 def run_date_of(event: Mapping[str, Any]) -> np.datetime64:
@@ -123,8 +125,10 @@ def aligned_stores(data: StoreTable, model: StoreTable) -> StoreTable:
     return StoreTable(**columns)
 
 
-def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str) -> History:
-    """The history panel the forecast starts from (see the module docstring)."""
+def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str,
+                max_missing_share: float = DEFAULT_MAX_MISSING_SHARE) -> History:
+    """The history panel the forecast starts from (see the module docstring); its origin is the data's newest day
+    unless that day is too incomplete (:func:`nightly_batch.completeness.measure`)."""
     stores = parse_store_text(text_of(stores_bytes, f"{source}/{STORE_FILE}"), f"{source}/{STORE_FILE}")
     rows = parse_daily_bytes(rows_bytes, f"{source}/{HISTORY_FILE}", HISTORY_COLUMNS)
     model_ids = version.stores.store_id
@@ -133,10 +137,29 @@ def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, s
     if last < model_origin:
         log.warning("data ends %s, before the model's origin %s: using the model's state", last, model_origin)
         return History(version.history, version.stores, "model_state", not_in_model)
-    first = last - (version.history.n_days - 1) * DAY
-    recent = rows.take((rows.date >= first) & np.isin(rows.store, model_ids))
-    panel = fill_panel(empty_panel(model_ids, first, last), recent, with_sales=True)
-    return History(panel, aligned_stores(stores, version.stores), "data", not_in_model)
+    feed = measure(rows.take(np.isin(rows.store, model_ids)), model_ids, version.history.n_days, max_missing_share)
+    report_feed(feed)
+    origin = feed.origin
+    if origin < model_origin:
+        log.warning("data complete up to %s, before the model's origin %s: using the model's state", origin,
+                    model_origin)
+        return History(version.history, version.stores, "model_state", not_in_model, feed)
+    first = origin - (version.history.n_days - 1) * DAY
+    recent = rows.take((rows.date >= first) & (rows.date <= origin) & np.isin(rows.store, model_ids))
+    panel = fill_panel(empty_panel(model_ids, first, origin), recent, with_sales=True)
+    return History(panel, aligned_stores(stores, version.stores), "data", not_in_model, feed)
+
+
+def report_feed(feed: DataFeed) -> None:
+    """Log the feed's gaps: a fallback to an earlier origin, stores missing on the newest day, days without rows."""
+    figures = feed.to_dict()
+    if feed.fell_back:
+        log.warning("newest day %s lacks %d of its %d expected stores: forecasting from %s instead",
+                    feed.newest_day, len(feed.stores_missing_newest_day), feed.expected_newest_day, feed.origin,
+                    extra={"event": "data_fell_back", **figures})
+    elif len(feed.stores_missing_newest_day) or len(feed.days_without_rows):
+        log.warning("data gaps: %d stores missing on %s, %d days without rows", len(feed.stores_missing_newest_day),
+                    feed.newest_day, len(feed.days_without_rows), extra={"event": "data_gaps", **figures})
 
 
 def horizon_covariates(history: Panel, horizon: int) -> Panel:
@@ -201,15 +224,16 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
     keys = {name: s3_key(settings.data_prefix, name) for name in (HISTORY_FILE, STORE_FILE)}
     raw = {name: read_object(client, settings.data_bucket, key) for name, key in keys.items()}
     lap("read_data")
-    history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri)
+    history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri, settings.max_missing_share)
     lap("parse_data")
     check_run_date(run_date, history.panel)
     covariates = horizon_covariates(history.panel, settings.horizon_days)
     lap("covariates")
     partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
     state = state_bytes(history.panel, history.stores)
+    feed = None if history.data_feed is None else history.data_feed.to_dict()
     pointer = published_state(run_date, f"{partition}/{HISTORY_STATE_FILE}", state, history.panel, version.name,
-                              history.not_in_model)
+                              history.not_in_model, feed)
     lap("history_state")
     return Prepared(run_date, version, history, covariates, np.isfinite(history.panel.sales).any(axis=1), partition,
                     state, pointer, {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}})
@@ -251,6 +275,7 @@ def run_summary(prepared: Prepared, horizon: int, run_id: str | None) -> dict[st
         "model": version.best_model,
         "model_origin": str(version.history.dates[-1]),
         "history_source": history.source,
+        "data_feed": None if history.data_feed is None else history.data_feed.to_dict(),
         "covariates": "assumed from the history (rossmann_core.covariates.assume)",
         "data": prepared.data,
         "history_state": {"file": HISTORY_STATE_FILE, "sha256": prepared.pointer.sha256,

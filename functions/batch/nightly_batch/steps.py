@@ -19,7 +19,7 @@ import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 
 from nightly_batch.fanout import commit_run, plan_run, run_shard
-from nightly_batch.handler import SERVICE, score_earlier_runs
+from nightly_batch.handler import SERVICE, feed_metrics, score_earlier_runs
 from nightly_batch.run import run_date_of
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.version import ModelVersion
@@ -87,6 +87,7 @@ def commit(event: Mapping[str, Any], request_id: str | None = None,
         metrics.add_metric("BatchDuration", MetricUnit.Seconds, summary["duration_seconds"])
         metrics.add_metric("BatchRows", MetricUnit.Count, summary["rows"])
         metrics.add_metric("BatchStores", MetricUnit.Count, summary["stores"])
+        feed_metrics(metrics, summary.get("data_feed"))
         log.info("nightly batch committed: %s, %d rows in %d parts", summary["run_date"], summary["rows"],
                  summary["shards"], extra={"event": "batch_done", "run_date": summary["run_date"],
                                            "rows": summary["rows"], "shards": summary["shards"]})

@@ -21,7 +21,8 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,7 @@ class HistoryState:
     run_date: np.datetime64 | None = None
     sha256: str | None = None
     stores_not_in_model: tuple[int, ...] = ()
+    data_feed: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def origin(self) -> np.datetime64:
@@ -130,10 +132,10 @@ def read_state(data: bytes, where: str) -> tuple[Panel, StoreTable]:
                 f"{where}: panel_{name} is {values.dtype} {values.shape}, expected {np.dtype(dtype)} "
                 f"({n_stores} stores, days)"
             )
-    for field in fields(StoreTable):
-        values = getattr(stores, field.name)
-        if values.shape[:1] != (n_stores,) or (field.name == "promo2_months" and values.shape != (n_stores, 12)):
-            raise StateRejectedError(f"{where}: store_{field.name} has shape {values.shape}, not {n_stores} stores")
+    for column in fields(StoreTable):
+        values = getattr(stores, column.name)
+        if values.shape[:1] != (n_stores,) or (column.name == "promo2_months" and values.shape != (n_stores, 12)):
+            raise StateRejectedError(f"{where}: store_{column.name} has shape {values.shape}, not {n_stores} stores")
     if not np.array_equal(stores.store_id, ids):
         raise StateRejectedError(f"{where}: store_store_id and panel_store_ids differ")
     return panel, stores
@@ -142,8 +144,9 @@ def read_state(data: bytes, where: str) -> tuple[Panel, StoreTable]:
 @dataclass(frozen=True)
 class StatePointer:
     """``state/latest.json``: the newest committed run's state, ``key`` in the forecast bucket, its
-    ``sha256`` and ``bytes``, its last day ``origin``, the ``model_version`` that run used, and the
-    store ids of its data the model was not trained on."""
+    ``sha256`` and ``bytes``, its last day ``origin``, the ``model_version`` that run used, the
+    store ids of its data the model was not trained on, and ``data_feed``: how complete that run's data was
+    (``nightly_batch.completeness``; empty for a pointer written before it was measured)."""
 
     run_date: np.datetime64
     key: str
@@ -152,11 +155,12 @@ class StatePointer:
     origin: np.datetime64
     model_version: str
     stores_not_in_model: tuple[int, ...] = ()
+    data_feed: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_date": str(self.run_date), "key": self.key, "sha256": self.sha256, "bytes": self.bytes,
                 "origin": str(self.origin), "model_version": self.model_version,
-                "stores_not_in_model": list(self.stores_not_in_model)}
+                "stores_not_in_model": list(self.stores_not_in_model), "data_feed": dict(self.data_feed)}
 
     @classmethod
     def from_json(cls, body: bytes, where: str) -> "StatePointer":
@@ -183,7 +187,25 @@ class StatePointer:
             bytes=field("bytes", int, lambda v: v > 0), origin=date("origin"),
             model_version=field("model_version", str),
             stores_not_in_model=tuple(field("stores_not_in_model", list, lambda v: all(type(s) is int for s in v))),
+            data_feed=feed_of(raw.get("data_feed", {}), where),
         )
+
+
+FEED_FIELDS = {"newest_day": str, "origin": str, "fell_back": bool, "stores_missing_newest_day": int,
+               "expected_newest_day": int, "stores_missing_newest_day_ids": list, "days_without_rows": list,
+               "history_days": int, "history_days_needed": int}
+"""The pointer's ``data_feed`` fields and their JSON types."""
+
+
+def feed_of(raw: Any, where: str) -> dict[str, Any]:
+    """The pointer's ``data_feed``: empty, or every FEED_FIELDS field of its type; StateRejectedError otherwise."""
+    if raw == {}:
+        return {}
+    if not isinstance(raw, dict) or set(raw) != set(FEED_FIELDS) or not all(
+            isinstance(raw[name], kind) and (kind is bool or not isinstance(raw[name], bool))
+            for name, kind in FEED_FIELDS.items()):
+        raise StateRejectedError(f"{where}: data_feed is invalid ({str(raw)[:200]})")
+    return raw
 
 
 def pointer_key(prefix: str) -> str:
@@ -259,11 +281,11 @@ def check_fits(state: HistoryState, version: ModelVersion, where: str) -> None:
             f"{where} holds {state.history.n_days} days; model version {version.name} needs "
             f"{version.history.n_days}"
         )
-    for field in fields(StoreTable):
-        ours, model = getattr(state.stores, field.name).dtype, getattr(version.stores, field.name).dtype
+    for column in fields(StoreTable):
+        ours, model = getattr(state.stores, column.name).dtype, getattr(version.stores, column.name).dtype
         if ours != model:
             raise StateRejectedError(
-                f"{where}: store_{field.name} is {ours}, model version {version.name} has {model}"
+                f"{where}: store_{column.name} is {ours}, model version {version.name} has {model}"
             )
     model_origin = version.history.dates[-1]
     if state.origin < model_origin:
@@ -295,16 +317,16 @@ def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVe
     if history.dates[-1] != pointer.origin:
         raise StateRejectedError(f"{where} ends {history.dates[-1]}, the pointer says {pointer.origin}")
     state = HistoryState(history, stores, NIGHTLY_BATCH, pointer.run_date, pointer.sha256,
-                         pointer.stores_not_in_model)
+                         pointer.stores_not_in_model, pointer.data_feed)
     check_fits(state, version, where)
     return state
 
 
 def published_state(run_date: np.datetime64, key: str, data: bytes, history: Panel, model_version: str,
-                    stores_not_in_model: np.ndarray) -> StatePointer:
+                    stores_not_in_model: np.ndarray, data_feed: Mapping[str, Any] | None = None) -> StatePointer:
     """The pointer a batch run writes for ``data`` (:func:`state_bytes` of ``history``) stored at ``key``."""
     return StatePointer(
         run_date=np.datetime64(run_date, "D"), key=key, sha256=sha256_hex(data), bytes=len(data),
         origin=history.start + (history.n_days - 1) * DAY, model_version=model_version,
-        stores_not_in_model=tuple(int(s) for s in stores_not_in_model),
+        stores_not_in_model=tuple(int(s) for s in stores_not_in_model), data_feed=dict(data_feed or {}),
     )

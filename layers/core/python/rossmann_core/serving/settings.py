@@ -27,6 +27,7 @@ STATE_REFRESH_SECONDS_ENV = "STATE_REFRESH_SECONDS"
 WEB_SIGNIN_DOMAIN_ENV = "WEB_SIGNIN_DOMAIN"
 WEB_CLIENT_ID_ENV = "WEB_CLIENT_ID"
 S3_ENDPOINT_ENV = "AWS_ENDPOINT_URL_S3"
+MAX_MISSING_SHARE_ENV = "MAX_MISSING_NEWEST_SHARE"
 DEFAULT_MODEL_CACHE_DIR = Path("/tmp/models")
 DEFAULT_FORECAST_PREFIX = "forecasts"
 DEFAULT_STATE_REFRESH_SECONDS = 300.0
@@ -35,6 +36,9 @@ SERVING_ONNX_THREADS = 1
 uvicorn runs one worker per core, so more threads only spin against each other (docs/decisions/013-one-onnx-thread.md);
 with one thread the forest sums its trees in the same order for any batch, so a store's forecast is the
 same bit for bit alone or among all stores (with two, onnxruntime splits a large batch's trees)."""
+DEFAULT_MAX_MISSING_SHARE = 0.1
+"""Share of the stores open a week earlier that may lack the newest day before the batch forecasts from an earlier
+day (nightly_batch.completeness)."""
 DEFAULT_SHARD_STORES = 1_500
 """Stores per shard of a fanned-out night (why this size: docs/scaling.md)."""
 MAX_SHARD_STORES = 100_000
@@ -68,6 +72,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Key prefix of the forecast partitions and the state pointer."),
     Setting(SHARD_STORES_ENV, ("batch",), (), str(DEFAULT_SHARD_STORES),
             f"Fanned-out night (plan step): stores per shard, 1..{MAX_SHARD_STORES}."),
+    Setting(MAX_MISSING_SHARE_ENV, ("batch",), (), f"{DEFAULT_MAX_MISSING_SHARE:g}",
+            "Share (0..1) of the stores open a week earlier that may lack the newest day; above it the night "
+            "forecasts from the last complete day and says so."),
     Setting(STATE_REFRESH_SECONDS_ENV, ("api",), (), f"{DEFAULT_STATE_REFRESH_SECONDS:g}",
             "A warm container checks the state pointer at most this often, in seconds (0: on every request)."),
     Setting(WEB_SIGNIN_DOMAIN_ENV, ("api",), (), "unset (local: no sign-in)",
@@ -100,6 +107,7 @@ class BatchSettings:
     forecast_prefix: str = DEFAULT_FORECAST_PREFIX
     horizon_days: int = HORIZON_DAYS
     shard_stores: int = DEFAULT_SHARD_STORES
+    max_missing_share: float = DEFAULT_MAX_MISSING_SHARE
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,21 @@ def batch_settings(environ: Mapping[str, str] | None = None) -> BatchSettings:
         data_prefix=environ.get(DATA_PREFIX_ENV, "").strip("/"),
         forecast_prefix=environ.get(FORECAST_PREFIX_ENV, DEFAULT_FORECAST_PREFIX).strip("/"),
         shard_stores=_shard_stores(environ.get(SHARD_STORES_ENV, "").strip()),
+        max_missing_share=_share(environ.get(MAX_MISSING_SHARE_ENV, "").strip()),
     )
+
+
+def _share(text: str) -> float:
+    """MAX_MISSING_NEWEST_SHARE as a number in 0..1 (default when empty)."""
+    if not text:
+        return DEFAULT_MAX_MISSING_SHARE
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{MAX_MISSING_SHARE_ENV}={text!r} is not a share in 0..1")
+    return value
 
 
 def _shard_stores(text: str) -> int:
