@@ -13,7 +13,9 @@ the 42 days after the cutoff (real Open/Promo/holiday columns) and the totals of
 - ``no_state``: without the state offsets (store offsets alone);
 - ``independent``: every store-day independent (the cell noise of the whole residual, no shared part);
 - ``calibration_only``: the served pool from the calibration window alone (the model's own errors, no year-ago
-  window).
+  window);
+- ``own_store_errors``: the served pool, but store offsets and cell noise from the calibration window alone (the
+  served model's own store-level errors), chain and state levels from both windows.
 
 Printed and written (``--out``): per variant and level, pooled coverage of the ordinary windows (Christmas apart),
 the lowest and highest window, the mean width against the summed store-day bands and the hindsight width.
@@ -59,6 +61,8 @@ def variants(windows: list[WindowResiduals]) -> dict[str, TotalsPool]:
     return {
         "served": served,
         "calibration_only": decompose(windows[:1]),
+        "own_store_errors": replace(served, store_offset=decompose(windows[:1]).store_offset,
+                                    cell_quantiles=decompose(windows[:1]).cell_quantiles),
         "days_only": replace(served, state_offset=zero_states, store_offset=zero_stores),
         "no_state": replace(served, state_offset=zero_states),
         "independent": replace(flat, day_shock=np.zeros_like(flat.day_shock),
