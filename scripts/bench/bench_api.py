@@ -169,15 +169,21 @@ def publish_model(client: Any) -> None:
     os.environ["MODEL_CACHE_DIR"] = cache
 
 
-def publish_state(client: Any, data_dir: Path) -> Callable[[str], dict[str, Any]]:
-    """Upload ``data_dir``'s files to the S3 server; return a function running the nightly batch for a run
-    date (which publishes the history state the API then serves)."""
+def publish_state(client: Any, data_dir: Path) -> Callable[[int], dict[str, Any]]:
+    """Upload ``data_dir``'s files to the S3 server; return a function running the nightly batch the given number
+    of days after the data's last day (which publishes the history state the API then serves)."""
     os.environ.update({"DATA_BUCKET": "bench-data", "FORECAST_BUCKET": "bench-forecasts"})
     for name in ("train.csv", "store.csv"):
         client.upload_file(str(data_dir / name), "bench-data", name)
-    from nightly_batch.handler import handle
+    import numpy as np
 
-    def run(run_date: str) -> dict[str, Any]:
+    from nightly_batch.handler import handle
+    from rossmann_core.data.daily_csv import read_history_csv
+
+    last = read_history_csv(str(data_dir / "train.csv")).date.max()
+
+    def run(days_after: int) -> dict[str, Any]:
+        run_date = str(last + np.timedelta64(days_after, "D"))
         result = handle({"run_date": run_date}, request_id=f"bench-{run_date}")
         if result["status"] != "ok":
             raise SystemExit(f"nightly batch failed: {result['error']}")
@@ -186,14 +192,14 @@ def publish_state(client: Any, data_dir: Path) -> Callable[[str], dict[str, Any]
     return run
 
 
-def switch(handler: Any, run_batch: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+def switch(handler: Any, run_batch: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
     """Seconds of the first request after a newly published state (pointer checked on every request)."""
-    run_batch("2099-01-02")
+    run_date = run_batch(2)["run_date"]
     started = time.perf_counter()
     response = handler(load_event("api_http_health.json"), Context("switch"))
     seconds = time.perf_counter() - started
     health = json.loads(response["body"])
-    assert health["history_run_date"] == "2099-01-02", health
+    assert health["history_run_date"] == run_date, health
     return {"first_request_s": round(seconds, 3), "origin": health["origin"]}
 
 
@@ -215,7 +221,7 @@ def main() -> None:
             publish_model(client)
         if args.data_dir:
             run_batch = publish_state(client, args.data_dir.resolve())
-            run_batch("2099-01-01")
+            run_batch(1)
 
     cold = cold_starts(args.cold_runs)
     import api_lambda

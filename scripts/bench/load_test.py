@@ -19,6 +19,7 @@ memory after each phase, the first minute and the end.
 
     MODEL_REGISTRY=artifacts/models .venv/bin/python scripts/bench/load_test.py [--workers 2] [--clients 20]
         [--seconds 60] [--source DIR]   # DIR: a tree whose functions/api and layers/core/python are served
+        [--s3-data-dir D]               # D: train.csv + store.csv; the S3 registry and a published state serve
 """
 
 import argparse
@@ -312,6 +313,17 @@ async def measure(url: str, pid: int, args: argparse.Namespace, store_ids: list[
     return results
 
 
+def serve_from_s3(data_dir: Path) -> dict[str, Any]:
+    """Start the S3-API server, publish the model version to it and run one night on ``data_dir`` (this process's
+    environment then points the server at the S3 registry and the forecast bucket); the night's summary fields."""
+    from scripts.bench.bench_api import publish_model, publish_state, start_s3
+
+    client = start_s3()
+    publish_model(client)
+    night = publish_state(client, data_dir)(1)
+    return {"run_date": night["run_date"], "origin": night["origin"], "model_version": night["model_version"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2: one per core)")
@@ -326,9 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", default="auto", help="uvicorn's --http (auto: httptools, installed by setup.sh)")
     parser.add_argument("--loop", default="auto", help="uvicorn's --loop (auto: uvloop, installed by setup.sh)")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--s3-data-dir", type=Path,
+                        help="serve as in AWS: an S3-API server (moto) on 127.0.0.1 holding MODEL_REGISTRY's version "
+                             "and this data folder's files; the nightly batch publishes its history state there and "
+                             "the server forecasts from it")
     args = parser.parse_args(argv)
     if not os.environ.get("MODEL_REGISTRY"):
         parser.error("set MODEL_REGISTRY (a models/ folder or s3://bucket/prefix)")
+    history = serve_from_s3(args.s3_data_dir.resolve()) if args.s3_data_dir else None
     port = free_port()
     url = f"http://{HOST}:{port}"
     log_file = Path(tempfile.mkstemp(prefix="load_test_uvicorn.", suffix=".log")[1])
@@ -347,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         "uvicorn": {"http": args.http, "loop": args.loop,
                     **{name: importlib.util.find_spec(name) is not None for name in ("httptools", "uvloop")}},
         "model_version": health["model_version"], "models": health["models"], "stores": len(store_ids),
-        "server_ready_s": round(ready_s, 1), "cpus": os.cpu_count(), "server_log": str(log_file), **results,
+        "server_ready_s": round(ready_s, 1), "cpus": os.cpu_count(), "server_log": str(log_file),
+        "registry": os.environ["MODEL_REGISTRY"], "history": health.get("history_source"),
+        "history_run_date": health.get("history_run_date"), "published_state": history, **results,
     }
     text = json.dumps(report, indent=2)
     print(text)
