@@ -12,7 +12,7 @@ import numpy as np
 from rossmann_core.covariates.assume import fit_covariates
 from rossmann_core.models.forecast import Forecast
 from rossmann_core.models.version import ModelVersion
-from rossmann_core.totals.bands import period_sums, totals
+from rossmann_core.totals.bands import group_period_sums, totals
 from rossmann_core.totals.groups import StoreGroups, groups_of, periods_of
 
 LEVELS = {"chain_day": ("chain", "day"), "state_week": ("state", "week"),
@@ -58,11 +58,7 @@ def score_levels(version: ModelVersion, model: str, forecast: Forecast, actual: 
         groups, periods = groups_of(group_kind, stores), periods_of(period_kind, dates)
         banded = totals(cells, dates, leads, stores.state, np.arange(n_stores), n_stores, int(leads.max()), groups,
                         periods, version.totals[model])
-
-        def summed(values: np.ndarray, groups: list = groups, periods: list = periods) -> np.ndarray:
-            return np.array([period_sums(values[g.rows].sum(axis=0), periods) for g in groups])
-
-        truth, day_low, day_high = summed(actual), summed(lower), summed(upper)
+        truth, day_low, day_high = (group_period_sums(m, groups, periods) for m in (actual, lower, upper))
         scored = (banded.sales > 0) & (truth > 0)
         scores[level] = LevelScores(
             coverage=float(np.mean((truth >= banded.lower) & (truth <= banded.upper), where=scored)),

@@ -7,6 +7,7 @@ sees another state. :func:`forecast_stores` answers one request; it works on the
 only (every feature is per store), so one store costs far less than all of them.
 """
 
+import threading
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
@@ -38,6 +39,9 @@ class StoreWithoutHistoryError(RequestError):
         plural = "s" if len(store_ids) > 1 else ""
         super().__init__(f"store{plural} {ids}: no sales in the {n_days} days of history up to {origin}")
         self.store_ids = store_ids
+
+
+_EVERY_STORE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,20 @@ class Servable:
         """Every store's assumed covariates of the days origin+1..origin+max_lead_days, computed once; each
         store's values depend on its own history and the chain-wide patterns only, so a request takes its rows."""
         return assume_covariates(self.covariates, self.origin + DAY, self.origin + self.max_lead_days * DAY)
+
+    @cached_property
+    def _every_store(self) -> dict[str, "StoreForecasts"]:
+        return {}
+
+    def every_store(self, model: str) -> "StoreForecasts":
+        """Every store with history, every day of the horizon, assumed covariates, with ``model``: computed once per
+        model for this history (the totals of any group are cut from it), under a lock so that concurrent first
+        requests compute it once."""
+        with _EVERY_STORE_LOCK:
+            if model not in self._every_store:
+                ids = self.stores.store_id[self.has_history].astype(np.int64)
+                self._every_store[model] = forecast_stores(self, ids, None, self.max_lead_days, model)
+            return self._every_store[model]
 
     def warm(self) -> None:
         """Compute :attr:`origin_stats` and :attr:`assumed` now, not in a request (docs/decisions/020-snapstart.md)."""

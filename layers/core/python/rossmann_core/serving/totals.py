@@ -4,10 +4,10 @@ The point forecast of a total is the sum of the served model's store-day forecas
 covariates applied as for single stores); its band comes from the version's totals pool
 (:mod:`rossmann_core.totals.bands`). The actual sales of the same days 52 weeks earlier (same weekdays) come from
 the served history. Without covariate overrides the every-store forecast is computed once per served state and
-model (:meth:`TotalsForecasts.every_store`), so a chain or state table costs the aggregation only.
+model (:meth:`~rossmann_core.serving.servable.Servable.every_store`), so a chain or state table costs the
+aggregation only.
 """
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import ForecastRequestError
 from rossmann_core.serving.servable import Servable, StoreForecasts, forecast_days, forecast_stores
-from rossmann_core.totals.bands import Totals, period_sums, totals
+from rossmann_core.totals.bands import Totals, group_period_sums, period_sums, totals
 from rossmann_core.totals.groups import Group, Period, StoreGroups, groups_of, periods_of
 from rossmann_core.totals.pool import TotalsPool
 
@@ -38,27 +38,6 @@ class TotalsTable:
     totals: Totals
     last_year: np.ndarray
     banded: bool
-
-
-class TotalsForecasts:
-    """The every-store forecast of one servable, per model, computed on first use (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[int, str], StoreForecasts] = {}
-
-    def every_store(self, servable: Servable, model: str) -> StoreForecasts:
-        """Every store with history, every day of the horizon, assumed covariates."""
-        key = (id(servable), model)
-        with self._lock:
-            if key not in self._cache:
-                self._cache = {k: v for k, v in self._cache.items() if k[0] == id(servable)}
-                ids = servable.stores.store_id[servable.has_history].astype(np.int64)
-                self._cache[key] = forecast_stores(servable, ids, None, servable.max_lead_days, model)
-            return self._cache[key]
-
-
-FORECASTS = TotalsForecasts()
 
 
 def store_groups_of(stores: StoreTable, states: np.ndarray, rows: np.ndarray) -> StoreGroups:
@@ -81,7 +60,7 @@ def last_year_sums(history: Panel, rows: np.ndarray, dates: np.ndarray, groups: 
     inside = (index >= 0) & (index < history.n_days)
     sales = np.zeros((len(rows), len(dates)))
     sales[:, inside] = np.nan_to_num(history.sales[np.ix_(rows, index[inside].astype(np.int64))].astype(np.float64))
-    sums = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
+    sums = group_period_sums(sales, groups, periods)
     reached = period_sums(inside.astype(np.float64), periods) == np.array([p.last - p.first + 1 for p in periods])
     return np.where(reached[None, :], sums, np.nan)
 
@@ -102,15 +81,8 @@ def aggregate(source: TotalsSource, model: str, sales: np.ndarray, dates: np.nda
     """Totals of the store-day ``sales`` (n_rows, n_days) euros of the stores at ``rows`` (of the history), each
     rounded to the cent first as every answer and file shows them, so that a total is the sum of what is
     published; ``leads`` (n_days,) are the days' leads after the origin."""
-    sales = np.round(sales, 2)
-    if source.pool is None:
-        point = np.array([period_sums(sales[g.rows].sum(axis=0), periods) for g in groups])
-        empty = np.full(point.shape, np.nan)
-        opened = np.array([period_sums((sales[g.rows] > 0).sum(axis=0).astype(float), periods) for g in groups])
-        banded = Totals(point, empty, empty, opened.astype(np.int64))
-    else:
-        banded = totals(sales, dates, leads, source.states[rows], rows, len(source.states), source.max_lead_days,
-                        groups, periods, source.pool)
+    banded = totals(np.round(sales, 2), dates, leads, source.states[rows], rows, len(source.states),
+                    source.max_lead_days, groups, periods, source.pool)
     return TotalsTable(model=model, groups=groups, periods=periods, dates=dates,
                        stores=np.array([len(g.rows) for g in groups]), totals=banded,
                        last_year=last_year_sums(source.history, rows, dates, groups, periods),
@@ -133,16 +105,16 @@ def forecast_totals(
                        store_list)
     first, last = forecast_days(servable, start, horizon_days)
     periods_of(period, np.array([first]))  # an unknown period kind fails before any forecast
-    rows = everyone
+    chosen = np.arange(len(everyone))  # positions among the stores with history
     if group_by == "stores":
-        rows = everyone[groups[0].rows]
-        groups = [Group("stores", np.arange(len(rows)))]
-    ids = servable.stores.store_id[rows].astype(np.int64)
+        chosen = groups[0].rows
+        groups = [Group("stores", np.arange(len(chosen)))]
+    rows = everyone[chosen]
     if overrides is None:
-        result = FORECASTS.every_store(servable, model)
-        sales, dates, leads = _window(result, first, last, len(everyone))
-        sales = sales[np.searchsorted(servable.stores.store_id[everyone], ids)]
+        sales, dates, leads = _window(servable.every_store(model), first, last, len(everyone))
+        sales = sales[chosen]
     else:
+        ids = servable.stores.store_id[rows].astype(np.int64)
         result = forecast_stores(servable, ids, first, horizon_days, model, overrides)
         sales, dates, leads = _window(result, first, last, len(ids))
     source = TotalsSource(servable.history, servable.covariates.state_of_store, servable.max_lead_days,

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from rossmann_core.data.dates import weekday
+from rossmann_core.data.stores import positions_of
 from rossmann_core.totals.groups import Group, Period
 from rossmann_core.totals.pool import TotalsPool
 
@@ -59,9 +60,14 @@ class Totals:
     open_store_days: np.ndarray
 
 
+def drawn(uniform: np.ndarray, count: int) -> np.ndarray:
+    """``floor(uniform * count)``: an index in 0..count-1 for each uniform [0, 1) number."""
+    return np.minimum((uniform * count).astype(np.int64), count - 1)
+
+
 def pick(values: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """``values[floor(uniform * len(values))]``: a draw of ``values`` for each uniform number."""
-    return values[np.minimum((uniform * len(values)).astype(np.int64), len(values) - 1)]
+    """A draw of ``values`` for each uniform number."""
+    return values[drawn(uniform, len(values))]
 
 
 def week_table(pool: TotalsPool) -> np.ndarray:
@@ -82,17 +88,14 @@ def day_shocks(pool: TotalsPool, dates: np.ndarray, lead_days: np.ndarray, numbe
     table = week_table(pool)
     level = table.mean(axis=1)
     deviation = table - level[:, None]
-    chosen_week = np.minimum((numbers.week[:, (lead_days - 1) // 7] * len(table)).astype(np.int64), len(table) - 1)
-    chosen_day = np.minimum((numbers.day[:, lead_days - 1] * len(table)).astype(np.int64), len(table) - 1)
-    return level[chosen_week] + deviation[chosen_day, weekday(dates)[None, :]]
+    chosen_day = drawn(numbers.day[:, lead_days - 1], len(table))
+    return pick(level, numbers.week[:, (lead_days - 1) // 7]) + deviation[chosen_day, weekday(dates)[None, :]]
 
 
 def store_factors(pool: TotalsPool, states: np.ndarray, store_rows: np.ndarray, numbers: Draws) -> np.ndarray:
     """(DRAWS, n_stores) exp(state offset + store offset) of each scenario; a state the pool lacks gets 0."""
-    windows = np.minimum((numbers.window * len(pool.state_offset)).astype(np.int64), len(pool.state_offset) - 1)
-    column = np.minimum(np.searchsorted(pool.state_names, states), len(pool.state_names) - 1)
-    known = pool.state_names[column] == states
-    state_part = np.where(known, pool.state_offset[windows][:, column], 0.0)
+    column = positions_of(pool.state_names, states)
+    state_part = np.where(column >= 0, pick(pool.state_offset, numbers.window)[:, column], 0.0)
     store_part = pick(pool.store_offset.astype(np.float64), numbers.store[:, store_rows])
     return np.exp(state_part + store_part)
 
@@ -106,33 +109,35 @@ def period_sums(matrix: np.ndarray, periods: list[Period]) -> np.ndarray:
     return ends[..., last] - before
 
 
+def group_period_sums(matrix: np.ndarray, groups: list[Group], periods: list[Period]) -> np.ndarray:
+    """Sums of ``matrix`` (n_stores, n_days) over each group's rows and each period's days: (n_groups, n_periods)."""
+    return np.array([period_sums(matrix[g.rows].sum(axis=0), periods) for g in groups]).reshape(len(groups), -1)
+
+
 def totals(
     forecast: np.ndarray, dates: np.ndarray, lead_days: np.ndarray, states: np.ndarray, store_rows: np.ndarray,
-    n_version_stores: int, max_lead_days: int, groups: list[Group], periods: list[Period], pool: TotalsPool,
+    n_version_stores: int, max_lead_days: int, groups: list[Group], periods: list[Period], pool: TotalsPool | None,
 ) -> Totals:
     """Totals with bands of ``forecast`` (n_stores, n_days) euros, 0 on closed days, for ``groups`` (rows of
     ``forecast``) x ``periods`` (its columns). ``dates`` and ``lead_days`` (n_days,) are the forecast days and
     their leads after the origin; ``states`` (n_stores,) the stores' federal states; ``store_rows`` their rows in
-    the version (n_version_stores stores), which pick their scenario draws."""
+    the version (n_version_stores stores), which pick their scenario draws. Without a ``pool`` (a version written
+    before totals) the bands are NaN."""
+    point = group_period_sums(forecast, groups, periods)
+    open_days = group_period_sums((forecast > 0).astype(np.float64), groups, periods).astype(np.int64)
+    if pool is None:
+        return Totals(point, np.full(point.shape, np.nan), np.full(point.shape, np.nan), open_days)
     numbers = draws(n_version_stores, max_lead_days)
     shock = np.exp(day_shocks(pool, dates, lead_days, numbers))
     factors = store_factors(pool, states, store_rows, numbers)
-    shape = (len(groups), len(periods))
-    sales, lower, upper, open_days = (np.zeros(shape) for _ in range(4))
-    slot = 0
+    squares = group_period_sums(forecast**2, groups, periods)
+    low, high = np.zeros(point.shape), np.zeros(point.shape)
     for g, group in enumerate(groups):
-        cells = forecast[group.rows]
-        point = period_sums(cells.sum(axis=0), periods)
-        squares = period_sums((cells**2).sum(axis=0), periods)
-        scenario = period_sums((factors[:, group.rows] @ cells) * shock, periods)
-        slots = (slot + np.arange(len(periods))) % CELL_SLOTS
-        slot += len(periods)
+        scenario = period_sums((factors[:, group.rows] @ forecast[group.rows]) * shock, periods)
+        slots = (g * len(periods) + np.arange(len(periods))) % CELL_SLOTS
         noise = pick(pool.cell_quantiles.astype(np.float64), numbers.cell[:, slots])
         with np.errstate(invalid="ignore", divide="ignore"):
-            log_ratio = np.log(scenario / point) + noise * np.sqrt(squares) / point
-            low, high = np.quantile(log_ratio, [LOWER_QUANTILE, UPPER_QUANTILE], axis=0)
-        sales[g] = point
-        lower[g] = np.where(point > 0, point * np.exp(low), 0.0)
-        upper[g] = np.where(point > 0, point * np.exp(high), 0.0)
-        open_days[g] = period_sums((cells > 0).sum(axis=0).astype(np.float64), periods)
-    return Totals(sales=sales, lower=lower, upper=upper, open_store_days=open_days.astype(np.int64))
+            log_ratio = np.log(scenario / point[g]) + noise * np.sqrt(squares[g]) / point[g]
+            low[g], high[g] = np.quantile(log_ratio, [LOWER_QUANTILE, UPPER_QUANTILE], axis=0)
+    return Totals(sales=point, lower=np.where(point > 0, point * np.exp(low), 0.0),
+                  upper=np.where(point > 0, point * np.exp(high), 0.0), open_store_days=open_days)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rossmann_core.data.dates import as_days, iso_week, weekday, year
-from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES
+from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, positions_of
 from rossmann_core.errors import ForecastRequestError
 
 GROUP_KINDS = ("chain", "state", "store_type", "assortment", "store", "stores")
@@ -66,9 +66,8 @@ def groups_of(kind: str, stores: StoreGroups, store_list: list[int] | None = Non
     if not store_list:
         raise ForecastRequestError(("stores",), "group_by 'stores' needs a non-empty list of store ids")
     wanted = np.unique(np.asarray(store_list, dtype=np.int64))
-    rows = np.searchsorted(stores.store_id, wanted)
-    rows = np.clip(rows, 0, len(stores.store_id) - 1)
-    unknown = wanted[stores.store_id[rows] != wanted]
+    rows = positions_of(stores.store_id, wanted)
+    unknown = wanted[rows < 0]
     if unknown.size:
         raise ForecastRequestError(("stores",), f"no forecast for store(s) {', '.join(map(str, unknown.tolist()))}")
     return [Group("stores", rows)]
