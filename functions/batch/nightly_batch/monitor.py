@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nightly_batch import output as batch_output
-from nightly_batch.monitor_totals import known_grid, score_run, totals_report
+from nightly_batch.monitor_totals import day_grid, known_grid, score_run, totals_report
 from nightly_batch.run import HISTORY_FILE, read_object
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, DailyRows, parse_daily_bytes
 from rossmann_core.data.dates import DAY
@@ -82,10 +82,7 @@ def parse_forecasts(csv_bytes: bytes) -> np.ndarray:
 def actual_grid(rows: DailyRows, first: np.datetime64, last: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
     """(store ids (n,), sales (n, days) float64 for ``first..last``): NaN where no open day with sales > 0."""
     rows = rows.take((rows.date >= first) & (rows.date <= last) & (rows.open == 1) & (rows.sales > 0))
-    stores = np.unique(rows.store)
-    grid = np.full((len(stores), int((last - first) / DAY) + 1), np.nan)
-    grid[np.searchsorted(stores, rows.store), ((rows.date - first) / DAY).astype(int)] = rows.sales
-    return stores, grid
+    return day_grid(rows, first, last, rows.sales)
 
 
 def match(forecast: np.ndarray, origin: np.datetime64, stores: np.ndarray, grid: np.ndarray,

@@ -13,24 +13,33 @@ import numpy as np
 
 from rossmann_core.data.daily_csv import DailyRows
 from rossmann_core.data.dates import DAY
+from rossmann_core.data.stores import positions_of
 
 SCORED_PERIODS = ("day", "week")
+
+
+def day_grid(rows: DailyRows, first: np.datetime64, last: np.datetime64,
+             values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(store ids (n,), ``values`` of ``rows`` (all within ``first..last``) as an (n, days) float64 grid, NaN
+    where no row is)."""
+    stores = np.unique(rows.store)
+    grid = np.full((len(stores), int((last - first) / DAY) + 1), np.nan)
+    grid[np.searchsorted(stores, rows.store), ((rows.date - first) / DAY).astype(int)] = values
+    return stores, grid
 
 
 def known_grid(rows: DailyRows, first: np.datetime64, last: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
     """(store ids (n,), sales (n, days) for ``first..last``): a row's sales (0 on a closed day), NaN without a row."""
     rows = rows.take((rows.date >= first) & (rows.date <= last))
-    stores = np.unique(rows.store)
-    grid = np.full((len(stores), int((last - first) / DAY) + 1), np.nan)
-    sales = np.where(rows.open == 1, rows.sales, 0.0)
-    grid[np.searchsorted(stores, rows.store), ((rows.date - first) / DAY).astype(int)] = sales
-    return stores, grid
+    return day_grid(rows, first, last, np.where(rows.open == 1, rows.sales, 0.0))
 
 
 def actual_total(members: np.ndarray, days: slice, stores: np.ndarray, grid: np.ndarray) -> float:
     """The members' actual sales over ``days`` of ``grid``; NaN unless every member has a row on every day."""
-    position = np.minimum(np.searchsorted(stores, members), len(stores) - 1)
-    if not len(stores) or not np.array_equal(stores[position], members):
+    if not len(stores):
+        return float("nan")
+    position = positions_of(stores, members)
+    if (position < 0).any():
         return float("nan")
     return float(grid[position, days].sum())
 
