@@ -125,6 +125,15 @@ def put_pointer(client: Any, bucket: str, pointer_key: str, pointer: StatePointe
     return f"s3://{bucket}/{pointer_key}"
 
 
+def pointer_after_commit(client: Any, bucket: str, pointer_key: str, pointer: StatePointer, summary: dict[str, Any],
+                         committed: str) -> str | None:
+    """PUT the state pointer after the commit marker ``committed`` when the summary says it moves
+    (:func:`pointer_move`); its URI, or None when it was left alone."""
+    if not summary["state_pointer"]["moved"]:
+        return None
+    return put_pointer(client, bucket, pointer_key, pointer, committed)
+
+
 def totals_fields(totals_bytes: bytes, members: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
     """The summary's record of ``totals.csv``: its file name, sha256, size and each group's member stores."""
     return {"totals": {"file": TOTALS_FILE, "sha256": sha256_hex(totals_bytes), "bytes": len(totals_bytes),
@@ -144,8 +153,7 @@ def commit(client: Any, bucket: str, partition: str, csv_bytes: bytes, totals_by
                (HISTORY_STATE_FILE, state, "application/octet-stream"), summary_object(summary))
     written = put_in_order(client, bucket, partition, objects)
     uris = dict(zip(("forecasts", "totals", "history_state", "summary"), written, strict=True))
-    moved = summary["state_pointer"]["moved"]
-    return {**uris, "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written[-1]) if moved else None}
+    return {**uris, "state_pointer": pointer_after_commit(client, bucket, pointer_key, pointer, summary, written[-1])}
 
 
 def commit_summary(client: Any, bucket: str, partition: str, totals_bytes: bytes, summary: dict[str, Any],
@@ -154,9 +162,8 @@ def commit_summary(client: Any, bucket: str, partition: str, totals_bytes: bytes
     ``summary.json``, then the state pointer; return their S3 URIs."""
     objects = ((TOTALS_FILE, totals_bytes, "text/csv"), summary_object(summary))
     totals, written = put_in_order(client, bucket, partition, objects)
-    moved = summary["state_pointer"]["moved"]
     return {"totals": totals, "summary": written,
-            "state_pointer": put_pointer(client, bucket, pointer_key, pointer, written) if moved else None}
+            "state_pointer": pointer_after_commit(client, bucket, pointer_key, pointer, summary, written)}
 
 
 def read_parts(client: Any, bucket: str, partition: str, parts: list[dict[str, Any]]) -> bytes:
