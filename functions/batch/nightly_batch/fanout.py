@@ -32,6 +32,7 @@ import numpy as np
 from nightly_batch import output as batch_output
 from nightly_batch.run import BatchError, Prepared, forecast_history, prepare_run, read_object, run_summary, stopwatch
 from nightly_batch.totals import NightTotals, totals_csv
+from rossmann_core.covariates.assume import fit_covariates
 from rossmann_core.data.panel import Panel
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer, pointer_key, read_state
@@ -148,7 +149,7 @@ def night_totals(client: Any, bucket: str, partition: str, parts: list[dict[str,
     """``totals.csv`` of the verified parts joined (the same bytes one function writes for the night)."""
     history, stores = read_state(state, f"s3://{bucket}/{state_key}")
     csv_bytes = batch_output.read_parts(client, bucket, partition, parts)
-    return totals_csv(csv_bytes, version, history, stores, model)
+    return totals_csv(csv_bytes, version, history, stores, fit_covariates(history).state_of_store, model)
 
 
 def commit_run(plan: dict[str, Any], parts: list[dict[str, Any]], settings: BatchSettings,

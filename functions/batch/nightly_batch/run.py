@@ -31,7 +31,7 @@ from nightly_batch import output as batch_output
 from nightly_batch.completeness import DataFeed, measure
 from nightly_batch.output import totals_fields
 from nightly_batch.totals import totals_csv
-from rossmann_core.covariates.assume import assume_covariates, fit_covariates
+from rossmann_core.covariates.assume import CovariateModel, assume_covariates, fit_covariates
 from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
 from rossmann_core.data.dates import DAY, iso_day
 from rossmann_core.data.encoding import text_of
@@ -162,11 +162,11 @@ def report_feed(feed: DataFeed) -> None:
                     feed.newest_day, len(feed.days_without_rows), extra={"event": "data_gaps", **figures})
 
 
-def horizon_covariates(history: Panel, horizon: int) -> Panel:
-    """Open/Promo/holidays assumed for the ``horizon`` days after the history, learned from it
-    (:mod:`.covariates`, the same assumptions the API makes when a caller gives none)."""
-    last = history.dates[-1]
-    return assume_covariates(fit_covariates(history), last + DAY, last + horizon * DAY)
+def horizon_covariates(model: CovariateModel, horizon: int) -> Panel:
+    """Open/Promo/holidays assumed for the ``horizon`` days after the history ``model`` was fitted on
+    (:mod:`rossmann_core.covariates`, the same assumptions the API makes when a caller gives none)."""
+    last = model.history.dates[-1]
+    return assume_covariates(model, last + DAY, last + horizon * DAY)
 
 
 def check_forecast(forecast: Forecast, n_stores: int, horizon: int) -> None:
@@ -185,7 +185,8 @@ class Prepared:
     """Everything a run computes once for the whole fleet before any store is forecast.
 
     ``covariates`` is the horizon's assumed Open/Promo/holidays (n_stores, horizon), fitted on the whole
-    history (some patterns are chain-wide, so a shard cannot fit them on its own stores);
+    history (some patterns are chain-wide, so a shard cannot fit them on its own stores); ``states`` (n_stores,)
+    each store's federal state from the same fit (the totals' groups);
     ``has_history`` (n_stores,) marks the stores with sales in the history (the ones forecast);
     ``state`` is the history as ``history_state.npz`` bytes and ``pointer`` the state pointer naming it.
     """
@@ -194,6 +195,7 @@ class Prepared:
     version: ModelVersion
     history: History
     covariates: Panel
+    states: np.ndarray
     has_history: np.ndarray
     partition: str
     state: bytes
@@ -227,7 +229,8 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
     history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri, settings.max_missing_share)
     lap("parse_data")
     check_run_date(run_date, history.panel)
-    covariates = horizon_covariates(history.panel, settings.horizon_days)
+    covariate_model = fit_covariates(history.panel)
+    covariates = horizon_covariates(covariate_model, settings.horizon_days)
     lap("covariates")
     partition = batch_output.partition_prefix(settings.forecast_prefix, run_date)
     state = state_bytes(history.panel, history.stores)
@@ -235,8 +238,9 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
     pointer = published_state(run_date, f"{partition}/{HISTORY_STATE_FILE}", state, history.panel, version.name,
                               history.not_in_model, feed)
     lap("history_state")
-    return Prepared(run_date, version, history, covariates, np.isfinite(history.panel.sales).any(axis=1), partition,
-                    state, pointer, {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}})
+    return Prepared(run_date, version, history, covariates, covariate_model.state_of_store,
+                    np.isfinite(history.panel.sales).any(axis=1), partition, state, pointer,
+                    {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}})
 
 
 def forecast_history(version: ModelVersion, history: Panel, stores: StoreTable, covariates: Panel,
@@ -300,7 +304,7 @@ def run_batch(
     lap("forecast")
     csv_bytes = batch_output.forecasts_csv(forecast, version.name)
     lap("format_output")
-    night = totals_csv(csv_bytes, version, history.panel, history.stores, version.best_model)
+    night = totals_csv(csv_bytes, version, history.panel, history.stores, prepared.states, version.best_model)
     totals_bytes = night.csv
     lap("totals")
     summary = {

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rossmann_core.covariates.assume import fit_covariates
 from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable, positions_of
@@ -61,10 +60,11 @@ class NightTotals:
     members: dict[str, dict[str, list[int]]]
 
 
-def totals_csv(csv_bytes: bytes, version: ModelVersion, history: Panel, stores: StoreTable, model: str) -> NightTotals:
-    """``totals.csv`` of a night's forecasts CSV; ``history`` and ``stores`` are the ones it forecast from."""
+def totals_csv(csv_bytes: bytes, version: ModelVersion, history: Panel, stores: StoreTable, states: np.ndarray,
+               model: str) -> NightTotals:
+    """``totals.csv`` of a night's forecasts CSV; ``history`` and ``stores`` are the ones it forecast from and
+    ``states`` (n_stores,) their federal states (``CovariateModel.state_of_store`` of a fit on ``history``)."""
     rows, dates, sales = forecast_matrix(csv_bytes, history)
-    states = fit_covariates(history).state_of_store
     source = TotalsSource(history, states, version.manifest.horizon_days, version.totals.get(model))
     leads = ((dates - history.dates[-1]) // DAY).astype(np.int64)
     attributes = store_groups_of(stores, states, rows)
