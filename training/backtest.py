@@ -45,16 +45,17 @@ TRAINED_FOR = {"rf": ("rf",), "hgb": ("hgb",), "lstm": ("lstm",), ENSEMBLE: MODE
 
 def run_backtest(
     dataset: Dataset, cutoff: np.datetime64, horizon: int, model: str, artifacts_dir: Path,
-    settings: ForestSettings = DEFAULT_FOREST, lstm_settings: LstmSettings = DEFAULT_LSTM,
+    settings: ForestSettings = DEFAULT_FOREST, lstm_settings: LstmSettings = DEFAULT_LSTM, without_lstm: bool = False,
 ) -> dict[str, Any]:
     """Train on days <= cutoff, forecast cutoff+1..cutoff+horizon, return the scores.
 
-    The ensemble's result also holds ``members``: the same scores of every model (MODELS).
-    The version is written to ``artifacts_dir/backtests/models/``.
+    The ensemble's result also holds ``members``: the same scores of every model it trained
+    (:func:`trained_models`). The version is written to ``artifacts_dir/backtests/models/``.
     """
-    (cutoff,) = window_cutoffs(dataset, cutoff, horizon, model, 1, HORIZON_DAYS, lstm_settings)
+    trained = trained_models(model, without_lstm)
+    (cutoff,) = window_cutoffs(dataset, cutoff, horizon, model, 1, HORIZON_DAYS, lstm_settings, trained)
     result, _, _ = train_and_score(dataset, cutoff, horizon, model, artifacts_dir / "backtests", settings,
-                                   lstm_settings, TRAINED_FOR[model])
+                                   lstm_settings, trained)
     log.info("backtest: %s", json.dumps(result))
     return result
 
@@ -93,9 +94,10 @@ def run_rolling_backtest(
     used = backtest_settings(trained, settings, lstm_settings, lstm_epochs)
     if without_lstm:
         used["without_lstm"] = True
-    if windows == 1 and not without_lstm:
-        result = run_backtest(dataset, cutoffs[0], horizon, model, artifacts_dir, settings, lstm_settings)
-        return result if lstm_epochs is None else {**result, "settings": used}
+    if windows == 1:
+        result = run_backtest(dataset, cutoffs[0], horizon, model, artifacts_dir, settings, lstm_settings,
+                              without_lstm)
+        return result if lstm_epochs is None and not without_lstm else {**result, "settings": used}
     results, window_totals = [], []
     for number, window_cutoff in enumerate(cutoffs, 1):
         out_dir = artifacts_dir / "backtests" / "windows" / str(window_cutoff)
