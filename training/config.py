@@ -29,6 +29,9 @@ class ForestSettings:
     ``interval_trees``: trees of the forest that forecasts the interval window (the forecast days a year
     earlier, whose residuals every model's interval pools with its calibration window's;
     :mod:`training.rf.interval_windows`).
+    ``totals_window_weeks``: how many weeks before the cutoff the further windows start that only the totals pool
+    holds (forecast by the same small forests; docs/decisions/027-totals-bands.md): with the calibration and the
+    year-ago window they give the pool a chain level from five times of the year, not two.
     ``max_train_rows``: a row budget; when the data has more training rows, a seeded uniform sample of
     that many is fitted (None: every row; ``scripts/bench/scale_bench.py`` caps larger fleets at today's size).
     """
@@ -39,6 +42,7 @@ class ForestSettings:
     max_samples: float = 0.5
     max_leaf_nodes: int | None = 20_000
     interval_trees: int = 8
+    totals_window_weeks: tuple[int, ...] = (12, 26, 39)
     max_train_rows: int | None = None
     n_jobs: int = 2
     random_state: int = 0

@@ -80,12 +80,13 @@ def train_model(
     calib_logs: dict[str, np.ndarray] = {}
     first_train_day = dates[0]
     rows: dict[str, int] = {"calibration": len(calib_y)}
-    earlier = None
+    earlier, forest_windows = None, []
     if {"rf", "hgb"} & set(models):
         trees = tree_rows(history, dataset.stores, calib_idx, settings.max_train_rows, settings.random_state)
         first_train_day, rows["train"] = dates[trees.train_idx[1].min()], len(trees.train_y)
     if "rf" in models:
-        files[RF_FILE], entries["rf"], calib_logs["rf"], earlier = train_forest(history, trees, settings)
+        files[RF_FILE], entries["rf"], calib_logs["rf"], earlier, forest_windows = train_forest(
+            history, trees, settings)
     if "hgb" in models:
         files[HGB_FILE], entries["hgb"], calib_logs["hgb"] = train_boosting(trees, boosting, earlier)
     if "lstm" in models:
@@ -103,7 +104,7 @@ def train_model(
         log.info("%s weights %s, calibration RMSPE %.4f", ENSEMBLE, entries[ENSEMBLE]["weights"],
                  entries[ENSEMBLE]["metrics"]["calibration_rmspe"])
     corrected = corrected_calibration_logs(calib_logs, entries, blend, ENSEMBLE)
-    files[TOTALS_POOL_FILE], totals = totals_file(history, state, calib_idx, corrected, earlier)
+    files[TOTALS_POOL_FILE], totals = totals_file(history, state, calib_idx, corrected, forest_windows)
 
     manifest: dict[str, Any] = {
         "version": new_version_name(),

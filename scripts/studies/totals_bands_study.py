@@ -4,11 +4,13 @@ retraining (it fed docs/decisions/027-totals-bands.md).
 For every window version a rolling ensemble backtest wrote (``<artifacts>/backtests/windows/<cutoff>/models/``,
 ``python -m training backtest --windows 8 --step 42 --model ensemble --without-lstm``), the served model forecasts
 the 42 days after the cutoff (real Open/Promo/holiday columns) and the totals of each level
-(:data:`training.totals_backtest.LEVELS`) are scored with the pool rebuilt from the version's two stored windows
-(``windows/<model>/...`` of ``totals_pool.npz``) in each variant:
+(:data:`training.totals_backtest.LEVELS`) are scored with the pool rebuilt from the version's stored windows
+(``windows/<model>/...`` and ``windows/forest/...`` of ``totals_pool.npz``: the calibration window first, then the
+forest's year-ago window and the further ones) in each variant:
 
 - ``served``: the pool as the version serves it (day shocks by whole pool weeks, state offsets, store offsets,
-  cell noise);
+  cell noise, from every window);
+- ``two_windows``: the same from the calibration and the year-ago window alone (the pool of issue 24's first turn);
 - ``days_only``: whole days resampled (day shocks and cell noise), no offsets that persist over the weeks;
 - ``no_state``: without the state offsets (store offsets alone);
 - ``independent``: every store-day independent (the cell noise of the whole residual, no shared part);
@@ -60,6 +62,7 @@ def variants(windows: list[WindowResiduals]) -> dict[str, TotalsPool]:
                         np.linspace(0, 1, len(served.cell_quantiles))).astype(np.float32)
     return {
         "served": served,
+        "two_windows": decompose(windows[:2]),
         "calibration_only": decompose(windows[:1]),
         "own_store_errors": replace(served, store_offset=decompose(windows[:1]).store_offset,
                                     cell_quantiles=decompose(windows[:1]).cell_quantiles),

@@ -64,7 +64,8 @@ def test_train_writes_a_verified_version_and_points_latest_at_it(
     version = load_version(version_dir)
     assert version.models == ("rf",) and str(version.history.dates[-1]) == "2015-01-31"
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert manifest["models"]["rf"]["settings"] == DEFAULT_FOREST.__dict__, "the CLI trains the default forest"
+    assert manifest["models"]["rf"]["settings"] == json.loads(json.dumps(DEFAULT_FOREST.__dict__)), \
+        "the CLI trains the default forest"
     train_sha256 = hashlib.sha256((synthetic.directory / "train.csv").read_bytes()).hexdigest()
     assert manifest["data"]["sha256"]["train.csv"] == train_sha256
     assert sorted(version.stores.store_id.tolist()) == list(range(1, synthetic.n_stores + 1))

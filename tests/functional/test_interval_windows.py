@@ -8,7 +8,7 @@ from rossmann_core.features.tabular import FeatureBuilder
 from training.calibration import EarlierResiduals, calibrate
 from training.config import MIN_HISTORY_DAYS
 from training.data import Dataset
-from training.rf.interval_windows import SEASON_LAG_DAYS, interval_origins, window_residuals
+from training.rf.interval_windows import SEASON_LAG_DAYS, interval_origins, totals_origins, window_residuals
 from training.train import history_until
 from training.tree_rows import training_rows
 
@@ -33,6 +33,16 @@ def test_the_interval_window_is_the_forecast_days_a_year_earlier() -> None:
     assert interval_origins(700) == [700 - SEASON_LAG_DAYS]
     assert interval_origins(MIN_HISTORY_DAYS + 3 * HORIZON_DAYS) == [MIN_HISTORY_DAYS + HORIZON_DAYS]
     assert interval_origins(MIN_HISTORY_DAYS + 2 * HORIZON_DAYS) == []
+
+
+def test_the_totals_windows_are_further_back_and_never_repeat_the_interval_window() -> None:
+    # GIVEN two years of history, then only enough for the windows nearest the cutoff
+    taken = interval_origins(700)
+    # THEN each further window starts its weeks back, and those without history for their forest are left out
+    assert totals_origins(700, (12, 26, 39), taken) == [700 - 84, 700 - 182, 700 - 273]
+    assert totals_origins(700, (52,), taken) == [], "the year-ago window is the interval window already"
+    near = MIN_HISTORY_DAYS + HORIZON_DAYS + 84
+    assert totals_origins(near, (12, 26), interval_origins(near)) == []
 
 
 def test_the_interval_window_sees_nothing_after_it(synthetic_dataset: Dataset) -> None:

@@ -32,6 +32,10 @@ def test_version_folder_holds_manifest_model_state_and_latest_pointer(version_di
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert sorted(manifest["files"]) == ["rf.onnx", "store_state.npz", "totals_pool.npz"]
     assert manifest["totals"]["file"] == "totals_pool.npz" and manifest["totals"]["models"] == ["rf"]
+    calibration, *forest = manifest["totals"]["windows"]
+    assert calibration == "calibration 2014-12-21..2015-01-31"
+    assert forest == ["forest 2014-02-02..2014-03-15", "forest 2014-11-09..2014-12-20", "forest 2014-08-03..2014-09-13",
+                      "forest 2014-05-04..2014-06-14"], "the year-ago window, then 12, 26 and 39 weeks back"
     assert manifest["feature_names"] == list(FEATURE_NAMES)
     assert manifest["origin"] == "2015-01-31"
     assert manifest["windows"]["calibration"] == ["2014-12-21", "2015-01-31"]

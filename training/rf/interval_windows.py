@@ -42,6 +42,13 @@ def interval_origins(last_day: int) -> list[int]:
     return []
 
 
+def totals_origins(last_day: int, weeks_back: tuple[int, ...], taken: list[int]) -> list[int]:
+    """Origins (day indices) of the further windows only the totals pool holds, ``weeks_back`` weeks before the
+    cutoff at ``last_day``: those with the history for their forest and not already in ``taken``."""
+    origins = [last_day - 7 * weeks for weeks in weeks_back]
+    return [origin for origin in origins if has_history(origin) and origin not in taken]
+
+
 def window_residuals(
     history: Panel, builder: FeatureBuilder, settings: ForestSettings,
     train_idx: tuple[np.ndarray, ...], train_x: np.ndarray, origins: list[int],

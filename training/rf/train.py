@@ -20,27 +20,32 @@ from ..tree_rows import TreeRows
 from . import importance
 from .export import forest_to_onnx
 from .fit import fit_forest, predict_log_sales
-from .interval_windows import interval_origins, window_residuals
+from .interval_windows import interval_origins, totals_origins, window_residuals
 
 RF_FILE = "rf.onnx"
 
 
 def train_forest(
     history: Panel, rows: TreeRows, settings: ForestSettings
-) -> tuple[bytes, dict[str, Any], np.ndarray, EarlierResiduals]:
-    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast (n_calibration,) and its
-    corrected residuals on the interval window (the same days a year earlier; every model's interval pools them)."""
+) -> tuple[bytes, dict[str, Any], np.ndarray, EarlierResiduals, list[EarlierResiduals]]:
+    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast (n_calibration,), its corrected
+    residuals on the interval window (the same days a year earlier; every model's interval pools them), and its
+    corrected residuals on each window of the totals pool (the interval window first)."""
     fit_started = time.perf_counter()
     pipeline = fit_forest(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, rows.calib_x)
-    residuals, leads, stores, days = window_residuals(
-        history, rows.builder, settings, rows.train_idx, rows.train_x, interval_origins(history.n_days - 1)
-    )
     correction = rmspe_correction(rows.calib_y, np.exp(calib_log))
-    earlier = EarlierResiduals(residuals - np.log(correction), leads, stores, days)
+    interval = interval_origins(history.n_days - 1)
+    origins = interval + totals_origins(history.n_days - 1, settings.totals_window_weeks, interval)
+    windows = []
+    for origin in origins:
+        residuals, leads, stores, days = window_residuals(
+            history, rows.builder, settings, rows.train_idx, rows.train_x, [origin])
+        windows.append(EarlierResiduals(residuals - np.log(correction), leads, stores, days))
+    earlier = windows[0] if interval else EarlierResiduals(np.empty(0), *[np.empty(0, dtype=np.int64)] * 3)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     kind = "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx"
     entry = tree_entry("RF", RF_FILE, kind, settings, rows, calib_log, earlier, onnx_model, pipeline, fit_seconds)
     entry["importance"] = importance.report(pipeline, rows.calib_x, rows.calib_y, entry["correction"])
-    return onnx_model, entry, calib_log, earlier
+    return onnx_model, entry, calib_log, earlier, windows
