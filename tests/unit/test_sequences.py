@@ -1,5 +1,7 @@
 """LSTM inputs (numpy only): shapes, no look-ahead, serving state = training panel, scaler contract."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -166,3 +168,22 @@ def test_training_origins_stay_before_the_calibration_window_on_every_weekday() 
     origins = training_origins(last_train_day=700, lookback_days=112, stride=5)
     assert origins.max() + HORIZON_DAYS == 700 and origins.min() >= 111
     assert set(origins % 7) == set(range(7))
+
+
+def test_a_past_day_without_a_row_feeds_the_open_flag_it_most_likely_had(synthetic_dataset: Dataset) -> None:
+    # GIVEN a store open on the day before an origin, and the same panel with that row missing
+    panel, origin = synthetic_dataset.panel, 500
+    store = int(np.flatnonzero(panel.open[:, origin - 1] == 1)[0])
+    missing = {name: getattr(panel, name).copy() for name in ("sales", "open", "promo", "state_holiday",
+                                                               "school_holiday")}
+    missing["sales"][store, origin - 1] = np.nan
+    for name in ("open", "promo", "state_holiday", "school_holiday"):
+        missing[name][store, origin - 1] = -1
+    gone = SequenceBuilder(replace(panel, **missing), synthetic_dataset.stores, WEEKS)
+    full = SequenceBuilder(panel, synthetic_dataset.stores, WEEKS)
+    # WHEN both build the store's window
+    before, after = (b.build(np.array([store]), np.array([origin])) for b in (full, gone))
+    # THEN the day's open flag is the one it had (the store's habit), and its sales are unknown
+    open_channel, known_channel = PAST_CHANNELS.index("open"), PAST_CHANNELS.index("sales_known")
+    assert before.past[0, -2, open_channel] == after.past[0, -2, open_channel] == 1
+    assert before.past[0, -2, known_channel] == 1 and after.past[0, -2, known_channel] == 0

@@ -21,6 +21,7 @@ from rossmann_core.data.daily_csv import CHRISTMAS_HOLIDAY, EASTER_HOLIDAY
 from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel
 from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable, positions_of, require_same_stores
+from rossmann_core.data.unknown_days import likely_open
 from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import calendar_features, event_distances
 
@@ -112,6 +113,7 @@ class SequenceBuilder:
         require_same_stores(panel.store_ids, stores.store_id, "panel and store table")
         self.panel = panel
         self.stores = stores
+        self._likely_open = likely_open(panel.open, panel.state_holiday).astype(np.int8)
         self._stats: Mapping[int, OriginStats] = stats or {}
         self.lookback_days = 7 * lookback_weeks
         ids = panel.store_ids if embedding_store_ids is None else np.asarray(embedding_store_ids)
@@ -122,8 +124,9 @@ class SequenceBuilder:
         self.embedding_row = position.astype(np.int32)
 
     def _gather(self, name: str, store: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """``panel.<name>[store, days]`` for (n, m) day indices; unknown outside the panel."""
-        values = getattr(self.panel, name)
+        """``panel.<name>[store, days]`` for (n, m) day indices (``likely_open``: the panel's likely Open);
+        unknown outside the panel."""
+        values = self._likely_open if name == "likely_open" else getattr(self.panel, name)
         inside = (days >= 0) & (days < self.panel.n_days)
         out = values[store[:, None], np.clip(days, 0, self.panel.n_days - 1)]
         return np.where(inside, out, np.nan if name == "sales" else UNKNOWN).astype(values.dtype)
@@ -144,8 +147,11 @@ class SequenceBuilder:
         dates = self.panel.start + days.astype("timedelta64[D]")
         covariates = {name: self._gather(name, store, days) for name in ("open", "promo", "state_holiday",
                                                                           "school_holiday")}
-        # Serving assumes an unknown future Open is open; past unknown days stay unknown (closed).
-        covariates["open"] = np.where((rel > 0) & (covariates["open"] == UNKNOWN), 1, covariates["open"])
+        # Serving assumes an unknown future Open is open; a past unknown day counts as what it most likely was.
+        unknown = covariates["open"] == UNKNOWN
+        covariates["open"] = np.where(unknown & (rel > 0), 1, covariates["open"])
+        covariates["open"] = np.where(unknown & (rel <= 0), self._gather("likely_open", store, days),
+                                      covariates["open"])
         flags = {
             "open": covariates["open"] == 1,
             "promo": covariates["promo"] == 1,

@@ -23,6 +23,7 @@ from rossmann_core.data.dates import (
 )
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable, require_same_stores
+from rossmann_core.data.unknown_days import likely_open
 from rossmann_core.features.history import OriginStats, origin_stats
 
 EVENT_DISTANCE_CAP_DAYS = 30
@@ -82,7 +83,7 @@ def event_distances(panel: Panel) -> dict[str, np.ndarray]:
     """
     state = panel.state_holiday > 0
     school = panel.school_holiday == 1
-    closed = panel.open != 1
+    closed = ~likely_open(panel.open, panel.state_holiday)
     promo = panel.promo == 1
     promo_start = promo & ~np.concatenate([np.zeros_like(promo[:, :1]), promo[:, :-1]], axis=1)
     return {
