@@ -18,6 +18,7 @@ from conftest import ENSEMBLE_CUTOFF, HOLDOUT_CUTOFF, TinyForest
 from nightly_batch import handler as batch_handler
 from nightly_batch.output import CSV_COLUMNS, CommitError, read_committed, read_committed_totals
 from nightly_batch.run import history_for
+from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
 from rossmann_core.models.version import load_version
 from scripts.rollback_state import RollbackError, rollback
 from scripts.stack.local import hold_back
@@ -166,7 +167,8 @@ def test_data_older_than_the_model_falls_back_to_the_model_state(version_dir: Pa
     version = load_version(version_dir)
     text = (synthetic.directory / "train.csv").read_text().splitlines()
     older = [text[0], *(line for line in text[1:] if line.split(",")[2].strip('"') < "2015-01-05")]
-    history = history_for(version, "\n".join(older).encode(), (synthetic.directory / "store.csv").read_bytes(), "x")
+    rows = parse_daily_bytes("\n".join(older).encode(), "x", HISTORY_COLUMNS)
+    history = history_for(version, rows, (synthetic.directory / "store.csv").read_bytes(), "x")
     assert history.source == "model_state"
     assert history.panel.dates[-1] == HOLDOUT_CUTOFF
 
@@ -192,7 +194,7 @@ def test_stores_follow_the_model_with_the_newest_metadata(version_dir: Path, syn
     train = (synthetic.directory / "train.csv").read_text()
     store_one_rows = [line for line in train.splitlines()[1:] if line.startswith("1,")]
     train += "\n".join("9" + line[1:] for line in store_one_rows) + "\n"
-    history = history_for(version, train.encode(), stores.encode(), "x")
+    history = history_for(version, parse_daily_bytes(train.encode(), "x", HISTORY_COLUMNS), stores.encode(), "x")
     assert history.not_in_model.tolist() == [9]
     np.testing.assert_array_equal(history.panel.store_ids, version.stores.store_id)
     assert history.stores.competition_distance[1] == 12345

@@ -140,7 +140,10 @@ def test_the_monitor_figures_match_an_offline_computation_from_the_same_files(
     assert [s["run_date"] for s in report["runs_skipped"]] == expected["skipped"]
     assert "CommitError" in report["runs_skipped"][0]["reason"]
     assert nights[TAMPERED_NIGHT]["run_date"] not in [r["run_date"] for r in report["runs"]]
-    assert report["data"]["sha256"] == hashlib.sha256((synthetic.directory / "train.csv").read_bytes()).hexdigest()
+    pointer = json.loads(s3.get_object(Bucket=BUCKETS["forecasts"], Key="forecasts/state/latest.json")["Body"].read())
+    state = s3.get_object(Bucket=BUCKETS["forecasts"], Key=pointer["key"])["Body"].read()
+    assert report["data"] == {"uri": f"s3://{BUCKETS['forecasts']}/{pointer['key']}",
+                              "sha256": hashlib.sha256(state).hexdigest()}, "scored against the committed state"
 
 
 def offline_chain_day_totals(client: Any, train_csv: Path, run_date: str, skipped: list[str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Accuracy of live forecasts: earlier committed runs scored against the actual days that have since arrived.
 
 Run by the handler after the night's own commit. The scored window is the last ``WINDOW_DAYS`` (7) days
-of actuals in the data bucket's ``train.csv``; every committed partition with a run date before
+of actuals in the history state the newest committed run published (the data that run used, whether it arrived as
+the whole ``train.csv`` or as deltas: :mod:`.feed`); every committed partition with a run date before
 tonight's that forecast any of those days contributes its (store, date) rows, matched to the actual
 of the same store and date (``read_committed``: a partition whose CSV does not match its summary is
 skipped and listed, never scored). As in Kaggle's RMSPE, only actual open days with sales > 0 count.
@@ -25,12 +26,14 @@ from typing import Any
 import numpy as np
 
 from nightly_batch import output as batch_output
+from nightly_batch.feed import rows_of_state
 from nightly_batch.monitor_totals import day_grid, known_grid, score_run, totals_report
-from nightly_batch.run import HISTORY_FILE, read_object
-from rossmann_core.data.daily_csv import HISTORY_COLUMNS, DailyRows, parse_daily_bytes
+from rossmann_core.data.daily_csv import DailyRows
 from rossmann_core.data.dates import DAY
+from rossmann_core.errors import RossmannError
+from rossmann_core.serving.history_state import StatePointer, fetch_state, read_pointer
 from rossmann_core.serving.settings import BatchSettings
-from rossmann_core.storage import s3_key, sha256_hex
+from rossmann_core.storage import s3_key
 
 WINDOW_DAYS = 7
 WORST_STORES = 10
@@ -39,6 +42,10 @@ ACCURACY_FILE = "accuracy.json"
 _PARTITION = re.compile(r"run_date=(\d{4}-\d{2}-\d{2})/$")
 _CSV_DTYPE = np.dtype([("store", "i4"), ("date", "datetime64[D]"), ("version", "U32"),
                        ("sales", "f8"), ("lower", "f8"), ("upper", "f8")])
+
+
+class MonitorError(RossmannError):
+    """The monitor has nothing to score against (no committed run yet)."""
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,20 @@ def partition_run_dates(client: Any, bucket: str, prefix: str) -> list[np.dateti
         token = page["NextContinuationToken"]
 
 
+def committed_actuals(client: Any, settings: BatchSettings) -> tuple[DailyRows, StatePointer]:
+    """The actuals scored: the rows of the history state the newest committed run published (the data that run
+    used, delivered whole or as deltas; its bytes verified against the pointer's sha256), and that pointer."""
+    pointer = read_pointer(client, settings.forecast_bucket, settings.forecast_prefix)
+    if pointer is None:
+        raise MonitorError(f"no run has committed a history state under s3://{settings.forecast_bucket}/"
+                           f"{settings.forecast_prefix}: nothing to score against")
+    history, _ = fetch_state(client, settings.forecast_bucket, pointer)
+    return rows_of_state(history, f"s3://{settings.forecast_bucket}/{pointer.key}"), pointer
+
+
 def monitor_accuracy(run_date: np.datetime64, settings: BatchSettings, client: Any) -> dict[str, Any]:
     """Score earlier committed runs on the last WINDOW_DAYS actual days; write and return ``accuracy.json``."""
-    data_key = s3_key(settings.data_prefix, HISTORY_FILE)
-    rows_bytes = read_object(client, settings.data_bucket, data_key)
-    source = f"s3://{settings.data_bucket}/{data_key}"
-    actuals = parse_daily_bytes(rows_bytes, source, HISTORY_COLUMNS)
+    actuals, pointer = committed_actuals(client, settings)
     last = actuals.date.max()
     first = last - (WINDOW_DAYS - 1) * DAY
     stores, grid = actual_grid(actuals, first, last)
@@ -159,7 +174,7 @@ def monitor_accuracy(run_date: np.datetime64, settings: BatchSettings, client: A
         "run_date": str(run_date),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "window": {"first_day": str(first), "last_day": str(last), "days": WINDOW_DAYS},
-        "data": {"uri": source, "sha256": sha256_hex(rows_bytes)},
+        "data": {"uri": actuals.source, "sha256": pointer.sha256},
         **accuracy_report(concat(parts)),
         "totals": totals_report(totals),
         "runs": runs,

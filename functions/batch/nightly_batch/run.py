@@ -1,9 +1,9 @@
 """Nightly batch: the newest data and the latest model in, 42-day forecasts for every store out.
 
-Steps (each timed into the summary): resolve and load the model version; read ``train.csv`` and
-``store.csv`` from the data bucket (the whole file: new days may have been appended); build the
-history panel; assume the horizon's known-future covariates from it; forecast; check; commit to S3
-(:mod:`.output`): the forecasts, the history state they start from (which the API then forecasts
+Steps (each timed into the summary): resolve and load the model version; read the night's data from the data
+bucket (:mod:`.feed`: the whole ``train.csv``, or only the new days appended to the last committed history state)
+and ``store.csv``; build the history panel; assume the horizon's known-future covariates from it; forecast;
+check; commit to S3 (:mod:`.output`): the forecasts, the history state they start from (which the API then forecasts
 from, :mod:`rossmann_core.serving.history_state`), the summary, and the state pointer. Nothing is
 written until the forecast is complete and checked. The pieces (:func:`prepare_run` for the whole fleet,
 :func:`forecast_history` for any slice of it, :func:`run_summary`) are the same in the fanned-out night
@@ -29,10 +29,11 @@ import numpy as np
 
 from nightly_batch import output as batch_output
 from nightly_batch.completeness import DataFeed, measure
+from nightly_batch.feed import STORE_FILE, read_feed
 from nightly_batch.output import totals_fields
 from nightly_batch.totals import totals_csv
 from rossmann_core.covariates.assume import CovariateModel, assume_covariates, fit_covariates
-from rossmann_core.data.daily_csv import HISTORY_COLUMNS, parse_daily_bytes
+from rossmann_core.data.daily_csv import DailyRows
 from rossmann_core.data.dates import DAY, iso_day
 from rossmann_core.data.encoding import text_of
 from rossmann_core.data.panel import Panel, attach_covariates, empty_panel, fill_panel
@@ -52,8 +53,6 @@ from rossmann_core.storage import s3_key, sha256_hex
 
 log = logging.getLogger(__name__)
 
-HISTORY_FILE = "train.csv"
-STORE_FILE = "store.csv"
 MAX_DATA_AGE_DAYS = 366
 """A run date later than this after the data's last day is refused (the data stopped, or a mistyped year)."""
 
@@ -125,12 +124,12 @@ def aligned_stores(data: StoreTable, model: StoreTable) -> StoreTable:
     return StoreTable(**columns)
 
 
-def history_for(version: ModelVersion, rows_bytes: bytes, stores_bytes: bytes, source: str,
+def history_for(version: ModelVersion, rows: DailyRows, stores_bytes: bytes, source: str,
                 max_missing_share: float = DEFAULT_MAX_MISSING_SHARE) -> History:
-    """The history panel the forecast starts from (see the module docstring); its origin is the data's newest day
-    unless that day is too incomplete (:func:`nightly_batch.completeness.measure`)."""
+    """The history panel the forecast starts from (see the module docstring) for the feed's ``rows``
+    (:mod:`nightly_batch.feed`); its origin is the data's newest day unless that day is too incomplete
+    (:func:`nightly_batch.completeness.measure`)."""
     stores = parse_store_text(text_of(stores_bytes, f"{source}/{STORE_FILE}"), f"{source}/{STORE_FILE}")
-    rows = parse_daily_bytes(rows_bytes, f"{source}/{HISTORY_FILE}", HISTORY_COLUMNS)
     model_ids = version.stores.store_id
     not_in_model = np.setdiff1d(np.union1d(stores.store_id, rows.store), model_ids).astype(np.int32)
     last, model_origin = rows.date.max(), version.history.dates[-1]
@@ -223,10 +222,9 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
                 lap: Lap) -> Prepared:
     """Read and parse the data, check the run date, assume the horizon's covariates, build the state."""
     data_uri = f"s3://{s3_key(settings.data_bucket, settings.data_prefix)}"
-    keys = {name: s3_key(settings.data_prefix, name) for name in (HISTORY_FILE, STORE_FILE)}
-    raw = {name: read_object(client, settings.data_bucket, key) for name, key in keys.items()}
+    delivered = read_feed(client, settings, version)
     lap("read_data")
-    history = history_for(version, raw[HISTORY_FILE], raw[STORE_FILE], data_uri, settings.max_missing_share)
+    history = history_for(version, delivered.rows, delivered.stores_bytes, data_uri, settings.max_missing_share)
     lap("parse_data")
     check_run_date(run_date, history.panel)
     covariate_model = fit_covariates(history.panel)
@@ -240,7 +238,7 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
     lap("history_state")
     return Prepared(run_date, version, history, covariates, covariate_model.state_of_store,
                     np.isfinite(history.panel.sales).any(axis=1), partition, state, pointer,
-                    {"uri": data_uri, "sha256": {name: sha256_hex(data) for name, data in raw.items()}})
+                    {"uri": data_uri, **delivered.to_dict()})
 
 
 def forecast_history(version: ModelVersion, history: Panel, stores: StoreTable, covariates: Panel,

@@ -295,15 +295,10 @@ def check_fits(state: HistoryState, version: ModelVersion, where: str) -> None:
     check_values(state, where)
 
 
-def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVersion) -> HistoryState:
-    """Fetch the state ``pointer`` names, verify its sha256 and size, parse it and check it fits ``version``
-    (a pointer to a state older than the version is refused before anything is fetched)."""
+def fetch_state(client: Any, bucket: str, pointer: StatePointer) -> tuple[Panel, StoreTable]:
+    """The history and stores of the state ``pointer`` names, its sha256, size and last day verified against the
+    pointer; StateRejectedError naming the object otherwise."""
     where = f"s3://{bucket}/{pointer.key}"
-    model_origin = version.history.dates[-1]
-    if pointer.origin < model_origin:
-        raise StaleStateError(
-            f"{where} ends {pointer.origin}, before the origin {model_origin} of model version {version.name}"
-        )
     data = _get(client, bucket, pointer.key)
     if data is None:
         raise StateRejectedError(f"the state pointer names {where}, which does not exist")
@@ -316,6 +311,19 @@ def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVe
     history, stores = read_state(data, where)
     if history.dates[-1] != pointer.origin:
         raise StateRejectedError(f"{where} ends {history.dates[-1]}, the pointer says {pointer.origin}")
+    return history, stores
+
+
+def load_state(client: Any, bucket: str, pointer: StatePointer, version: ModelVersion) -> HistoryState:
+    """Fetch the state ``pointer`` names (:func:`fetch_state`) and check it fits ``version`` (a pointer to a state
+    older than the version is refused before anything is fetched)."""
+    where = f"s3://{bucket}/{pointer.key}"
+    model_origin = version.history.dates[-1]
+    if pointer.origin < model_origin:
+        raise StaleStateError(
+            f"{where} ends {pointer.origin}, before the origin {model_origin} of model version {version.name}"
+        )
+    history, stores = fetch_state(client, bucket, pointer)
     state = HistoryState(history, stores, NIGHTLY_BATCH, pointer.run_date, pointer.sha256,
                          pointer.stores_not_in_model, pointer.data_feed)
     check_fits(state, version, where)
