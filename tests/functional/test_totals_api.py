@@ -1,6 +1,7 @@
 """POST /totals through the real app on the tiny forest (8 generated stores, origin 2015-01-31): totals are the
 sums of the stores' forecasts, with bands and last year's actuals; what-if covariates move them; bad input is 422."""
 
+from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
@@ -8,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from forecast_api.schemas import GroupBy, PeriodKind
+from rossmann_core.models.version import load_version
+from rossmann_core.serving.servable import prepare
 from rossmann_core.totals.groups import GROUP_KINDS, PERIOD_KINDS
 
 
@@ -76,3 +79,12 @@ def test_bad_input_is_422_naming_the_field(client: TestClient, body: dict[str, A
     response = client.post("/totals", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"][: len(loc)] == loc
+
+
+def test_warming_a_servable_computes_what_totals_cut_from(synthetic_version_dir: Path) -> None:
+    # GIVEN a fresh servable of the tiny version WHEN it is warmed (as SnapStart's init does)
+    servable = prepare(load_version(synthetic_version_dir))
+    servable.warm()
+    # THEN the default model's every-store forecast is ready: a totals request computes nothing more
+    assert set(servable._every_store) == {servable.default_model}
+    assert servable.every_store(servable.default_model) is servable._every_store[servable.default_model]

@@ -111,9 +111,11 @@ class Servable:
             return self._every_store[model]
 
     def warm(self) -> None:
-        """Compute :attr:`origin_stats` and :attr:`assumed` now, not in a request (docs/decisions/020-snapstart.md)."""
+        """Compute :attr:`origin_stats`, :attr:`assumed` and the default model's forecast of every store (what
+        ``POST /totals`` cuts from) now, not in a request (docs/decisions/020-snapstart.md)."""
         for name in ("origin_stats", "assumed"):
             getattr(self, name)
+        self.every_store(self.default_model)
 
     @property
     def max_lead_days(self) -> int:

@@ -63,7 +63,8 @@ SETTINGS: tuple[Setting, ...] = (
             "A pinned model version (its UTC timestamp name)."),
     Setting(MODEL_CACHE_DIR_ENV, ("api", "batch"), (), str(DEFAULT_MODEL_CACHE_DIR),
             "Where versions fetched from S3 are cached (in Lambda only /tmp is writable)."),
-    Setting(DATA_BUCKET_ENV, ("batch",), ("batch",), "", "The bucket holding `train.csv` and `store.csv`."),
+    Setting(DATA_BUCKET_ENV, ("batch",), ("batch",), "", "The bucket holding `store.csv` and the history: "
+            "`train.csv` and/or `daily/date=YYYY-MM-DD.csv` deltas (docs/batch.md)."),
     Setting(DATA_PREFIX_ENV, ("batch",), (), "none", "Key prefix of the data files."),
     Setting(FORECAST_BUCKET_ENV, ("api", "batch"), ("batch",), "unset (API: the version's own state)",
             "Batch: the bucket the nightly forecasts and history state are committed to. API: where it reads the "
