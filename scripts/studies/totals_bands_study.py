@@ -8,9 +8,11 @@ the 42 days after the cutoff (real Open/Promo/holiday columns) and the totals of
 (``windows/<model>/...`` and ``windows/forest/...`` of ``totals_pool.npz``: the calibration window first, then the
 forest's year-ago window and the further ones) in each variant:
 
-- ``served``: the pool as the version serves it (day shocks by whole pool weeks, state offsets, store offsets,
-  cell noise, from every window);
-- ``two_windows``: the same from the calibration and the year-ago window alone (the pool of issue 24's first turn);
+- ``served``: the pool as the version serves it (day shocks by whole pool weeks from every window; state offsets,
+  store offsets and cell noise from the calibration and year-ago windows);
+- ``all_windows``: everything from every window (the further windows' state and store patterns too);
+- ``two_windows``: everything from the calibration and the year-ago window alone (the pool of issue 24's first
+  turn);
 - ``days_only``: whole days resampled (day shocks and cell noise), no offsets that persist over the weeks;
 - ``no_state``: without the state offsets (store offsets alone);
 - ``independent``: every store-day independent (the cell noise of the whole residual, no shared part);
@@ -63,6 +65,7 @@ def variants(windows: list[WindowResiduals]) -> dict[str, TotalsPool]:
     return {
         "served": served,
         "two_windows": decompose(windows[:2]),
+        "all_windows": decompose(windows, seasonal_windows=len(windows)),
         "calibration_only": decompose(windows[:1]),
         "own_store_errors": replace(served, store_offset=decompose(windows[:1]).store_offset,
                                     cell_quantiles=decompose(windows[:1]).cell_quantiles),

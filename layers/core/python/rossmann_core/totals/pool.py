@@ -13,8 +13,12 @@ A window's corrected log residuals r (stores x days, NaN where not scored) are s
   forecast for weeks), pooled over windows and stores;
 - ``cell``: what is left of each store-day, as a quantile grid.
 
-Training computes this from out-of-sample windows (the calibration window and the year-ago window) with
-:func:`decompose`; serving reads it with numpy alone (:meth:`TotalsPool.from_arrays`).
+Training computes this from out-of-sample windows with :func:`decompose`: the chain's day shocks from all of them
+(the calibration window, the year-ago window and further windows across the year: a level the whole chain runs at
+for weeks is not seasonal, and two windows give two such levels), the state and store offsets and the cell noise from
+the first SEASONAL_WINDOWS (the calibration and year-ago windows the store-day intervals pool: regional and store
+patterns follow the season, e.g. each state's school holidays). Serving reads it with numpy alone
+(:meth:`TotalsPool.from_arrays`).
 """
 
 from dataclasses import dataclass
@@ -25,6 +29,8 @@ from rossmann_core.data.dates import weekday
 
 CELL_QUANTILES = 1001
 """Points of the cell-noise quantile grid (0, 0.001, ..., 1)."""
+SEASONAL_WINDOWS = 2
+"""Windows (the first ones given) that the state and store offsets and the cell noise come from."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class TotalsPool:
     """The pool of one model, float32 arrays.
 
     ``day_shock`` (n_windows, n_days) in date order (0 where no store was scored) and ``day_weekday`` (n_windows,
-    n_days), Monday = 0; ``state_names`` (n_states,) str and ``state_offset`` (n_windows, n_states);
+    n_days), Monday = 0; ``state_names`` (n_states,) str and ``state_offset`` (n_seasonal_windows, n_states);
     ``store_offset`` (n,) pooled over windows; ``cell_quantiles`` (CELL_QUANTILES,).
     """
 
@@ -65,9 +71,9 @@ class TotalsPool:
         if missing:
             raise ValueError(f"the totals pool of {prefix} lacks {', '.join(missing)}")
         pool = cls(**{name: arrays[f"{prefix}/{name}"] for name in cls.__dataclass_fields__})
-        n_windows = pool.state_offset.shape[0] if pool.state_offset.ndim == 2 else -1
+        state_windows = pool.state_offset.shape[0] if pool.state_offset.ndim == 2 else 0
         if pool.day_shock.ndim != 2 or pool.day_shock.shape != pool.day_weekday.shape or \
-                pool.day_shock.shape[0] != n_windows or pool.day_shock.shape[1] < 7:
+                not 1 <= state_windows <= pool.day_shock.shape[0] or pool.day_shock.shape[1] < 7:
             raise ValueError(f"the totals pool of {prefix} holds day shocks of shape {pool.day_shock.shape}, "
                              f"weekdays {pool.day_weekday.shape} and state offsets {pool.state_offset.shape}")
         return pool
@@ -103,8 +109,9 @@ def decompose_window(window: WindowResiduals, state_names: np.ndarray) -> dict[s
             "store_offset": store_offset[np.isfinite(store_offset)], "cell": cell[np.isfinite(cell)]}
 
 
-def decompose(windows: list[WindowResiduals]) -> TotalsPool:
-    """The pool of one model from its out-of-sample ``windows`` (at least one)."""
+def decompose(windows: list[WindowResiduals], seasonal_windows: int = SEASONAL_WINDOWS) -> TotalsPool:
+    """The pool of one model from its out-of-sample ``windows`` (at least one; the calibration window first, then
+    the year-ago window, then any further ones): day shocks from all, the rest from the first ``seasonal_windows``."""
     state_names = np.unique(np.concatenate([w.states for w in windows]))
     parts = [decompose_window(w, state_names) for w in windows]
     days = max(len(w.dates) for w in windows)
@@ -113,12 +120,13 @@ def decompose(windows: list[WindowResiduals]) -> TotalsPool:
     for i, (window, part) in enumerate(zip(windows, parts)):
         shocks[i, : len(window.dates)] = np.nan_to_num(part["day_shock"])
         weekdays[i] = weekday(window.dates[0] + np.arange(days))
-    cells = np.concatenate([p["cell"] for p in parts])
+    seasonal = parts[:seasonal_windows]
     return TotalsPool(
         day_shock=shocks.astype(np.float32),
         day_weekday=weekdays,
         state_names=state_names.astype(str),
-        state_offset=np.stack([p["state_offset"] for p in parts]).astype(np.float32),
-        store_offset=np.concatenate([p["store_offset"] for p in parts]).astype(np.float32),
-        cell_quantiles=np.quantile(cells, np.linspace(0, 1, CELL_QUANTILES)).astype(np.float32),
+        state_offset=np.stack([p["state_offset"] for p in seasonal]).astype(np.float32),
+        store_offset=np.concatenate([p["store_offset"] for p in seasonal]).astype(np.float32),
+        cell_quantiles=np.quantile(np.concatenate([p["cell"] for p in seasonal]),
+                                   np.linspace(0, 1, CELL_QUANTILES)).astype(np.float32),
     )
