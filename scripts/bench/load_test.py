@@ -4,6 +4,7 @@ Starts uvicorn with ``forecast_api.application:create_app`` on 127.0.0.1 (a free
 serving ``MODEL_REGISTRY``, then runs, with a minimal asyncio HTTP/1.1 client in this process (one keep-alive
 connection per client):
 
+0. a warm-up of ``--warmup-seconds`` of the first phase's requests, not measured (every worker's first forecast);
 1. ``one_store``: ``--clients`` concurrent clients, each sending one-store 42-day ``POST /forecasts``
    back to back for ``--seconds``;
 2. ``mixed``: ``--mixed-clients`` clients drawing one store (60 %), 50 stores (15 %), all stores (5 %)
@@ -303,6 +304,10 @@ async def measure(url: str, pid: int, args: argparse.Namespace, store_ids: list[
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_memory(pid, samples, stop))
     results: dict[str, Any] = {"rss_mb_loaded": tree_rss_mb(pid)}
+    if args.warmup_seconds > 0:
+        warmup = await run_phase(url, pid, Phase("warmup", args.max_requests), args.clients, args.warmup_seconds,
+                                 {"one_store": 1.0}, store_ids)
+        results["warmup"] = {key: warmup[key] for key in ("seconds", "requests", "errors")}
     phases = [
         ("one_store", args.clients, args.seconds, {"one_store": 1.0}),
         ("mixed", args.mixed_clients, args.mixed_seconds, MIXED_WEIGHTS),
@@ -343,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2: one per core)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup-seconds", type=float, default=5,
+                        help="one-store requests first, not measured: each worker's first forecast computes the "
+                             "history's statistics (about a second) and the requests queued behind it would weigh "
+                             "on a short phase's p99")
     parser.add_argument("--mixed-clients", type=int, default=8)
     parser.add_argument("--mixed-seconds", type=float, default=60)
     parser.add_argument("--burst", type=int, default=8, help="concurrent all-stores requests in the last phase")
