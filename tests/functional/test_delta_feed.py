@@ -10,7 +10,7 @@ import pytest
 
 from api_support import batch_context, s3_stack
 from batch_lambda import handler
-from conftest import HOLDOUT_CUTOFF, TinyForest
+from conftest import HOLDOUT_CUTOFF, MISSING_ROW_TOLERANCE, TinyForest
 from nightly_batch import handler as batch_handler
 from nightly_batch.output import read_committed
 from synthetic import SyntheticData
@@ -169,3 +169,29 @@ def test_a_delta_that_leaves_days_out_is_refused(stack: Any, synthetic: Syntheti
     assert f"starts {LAST_DAY}, but the committed history state ends 2015-01-28: the days between are missing" in \
         result["error"]
     assert forecast_keys(stack) == before
+
+
+def test_a_store_late_on_the_newest_day_is_forecast_as_if_its_row_were_there(
+    stack: Any, synthetic: SyntheticData, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the full night, and the same night with one open store's newest row missing (a late store; the
+    # threshold raised so that one store of eight does not make the night fall back)
+    monkeypatch.setenv("MAX_MISSING_NEWEST_SHARE", "0.2")
+    header, rows = train_lines(synthetic)
+    full, _ = full_file_run(stack, header, rows)
+    late = next(line for line in between(rows, LAST_DAY, LAST_DAY) if int(line.split(",")[SALES_COLUMN]) > 0)
+    store = int(late.split(",")[0])
+    for key in forecast_keys(stack):
+        stack.delete_object(Bucket=BUCKETS["forecasts"], Key=key)
+    put(stack, "train.csv", csv_of(header, [line for line in rows if line != late]))
+    # WHEN the night runs
+    result = night(stack, "2015-02-01")
+    # THEN the store is named as missing, the newest day is used, and its forecasts are the full night's within
+    # the stated tolerance (its day is unknown, not a closure)
+    assert result["status"] == "ok", result
+    assert result["data_feed"]["stores_missing_newest_day_ids"] == [store] and not result["data_feed"]["fell_back"]
+    _, forecasts, _ = committed(stack, "2015-02-01")
+    sales = [{(r.split(",")[0], r.split(",")[1]): float(r.split(",")[3]) for r in body.decode().splitlines()[1:]}
+             for body in (full, forecasts)]
+    ours = {key: value for key, value in sales[0].items() if key[0] == str(store) and value > 0}
+    assert ours and max(abs(sales[1][key] / value - 1) for key, value in ours.items()) <= MISSING_ROW_TOLERANCE

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import HOLDOUT_CUTOFF, TinyForest
+from conftest import HOLDOUT_CUTOFF, MISSING_ROW_TOLERANCE, TinyForest
 from rossmann_core.data.panel import PANEL_FIELDS, UNKNOWN, Panel, attach_covariates
 from rossmann_core.features.tabular import event_distances
 from rossmann_core.models.forecast import forecast_panel
@@ -13,11 +13,7 @@ from rossmann_core.models.version import ModelVersion, load_version
 from training.data import Dataset
 
 HORIZON = 21
-TOLERANCE = 0.04
-"""Largest relative change of a forecast day allowed when a row the store really had is missing: the row's sales
-are unknown, so the store's sales statistics of the weeks before move (its 28-day mean log sales by up to 0.01),
-and the tiny forest's coarse splits turn that into up to 3.4 % on a day. Everything else about the day is read as
-it was: with its Open flag known and only its sales unknown, the forecast is the same to the cent."""
+
 
 
 def with_cells(history: Panel, store: int, days: list[int], open_value: int | None, sales_only: bool = False
@@ -66,10 +62,10 @@ def test_a_missing_row_gives_the_forecast_the_store_had_with_it(
         missing = store_forecast(version, with_cells(history, store, [day], None), covariates, store)
         sales_unknown = store_forecast(version, with_cells(history, store, [day], None, sales_only=True), covariates,
                                        store)
-        # THEN the forecast without the row is the one with it, within TOLERANCE, and the one of the day known open
-        # with unknown sales to the cent
+        # THEN the forecast without the row is the one with it, within the tolerance, and the one of the day known
+        # open with unknown sales to the cent
         change = np.abs(missing[open_days] / full[open_days] - 1)
-        assert change.max() <= TOLERANCE, f"store row {store}: a missing row moved a forecast by {change.max():.2%}"
+        assert change.max() <= MISSING_ROW_TOLERANCE, f"store row {store}: a forecast moved {change.max():.2%}"
         np.testing.assert_allclose(missing, sales_unknown, atol=0.005)
 
 
