@@ -69,9 +69,8 @@ def test_only_the_batch_and_its_steps_write_and_only_their_own_keys() -> None:
             assert writes == [
                 {"Sid": "WriteForecastsOnly", "Effect": "Allow", "Action": "s3:PutObject",
                  "Resource": [{"Fn::Sub": f"{bucket}/forecasts/*"}, {"Fn::Sub": f"{bucket}/monitoring/*"}]},
-                {"Sid": "ListForecastPartitions", "Effect": "Allow", "Action": "s3:ListBucket",
-                 "Resource": {"Fn::Sub": bucket},
-                 "Condition": {"StringLike": {"s3:prefix": "forecasts/run_date=*"}}},
+                {"Sid": "ListForecastBucket", "Effect": "Allow", "Action": "s3:ListBucket",
+                 "Resource": {"Fn::Sub": bucket}},
                 {"Sid": "DeadLetterQueueKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                  "Resource": {"Fn::GetAtt": ["OpsKey", "Arn"]}},
             ]
@@ -80,9 +79,25 @@ def test_only_the_batch_and_its_steps_write_and_only_their_own_keys() -> None:
             assert [r["Fn::Sub"].removeprefix(f"{bucket}/") for s in puts for r in as_list(s["Resource"])] == \
                 STEP_WRITES[name], name
             others = [s["Sid"] for s in writes if s["Action"] != "s3:PutObject"]
-            assert others == (["ListForecastPartitions"] if name == "BatchCommitFunction" else []), name
+            assert others == (["ListForecastBucket"] if name != "BatchShardFunction" else []), name
         else:
             assert writes == [], name
+
+
+def test_the_night_may_read_the_state_pointer_and_the_committed_state_it_reads() -> None:
+    # The single function and the plan step read the pointer and the committed history state (a delta feed is
+    # appended to it; the monitor scores against it); the commit step reads the pointer (it never moves it back).
+    # moto does not enforce IAM, so only this test stands between a missing grant and a failed night in AWS.
+    bucket = "arn:${AWS::Partition}:s3:::${ForecastBucket}"
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    needed = {"BatchFunction": {"forecasts/state/latest.json", "forecasts/run_date=*/history_state.npz"},
+              "BatchPlanFunction": {"forecasts/state/latest.json", "forecasts/run_date=*/history_state.npz"},
+              "BatchCommitFunction": {"forecasts/state/latest.json"}}
+    for name, keys in needed.items():
+        statements = [s for p in functions[name]["Properties"]["Policies"] if "Statement" in p for s in p["Statement"]]
+        readable = {r["Fn::Sub"].removeprefix(f"{bucket}/") for s in statements if s["Action"] == "s3:GetObject"
+                    for r in as_list(s["Resource"])}
+        assert keys <= readable, name
 
 
 STEP_WRITES = {
