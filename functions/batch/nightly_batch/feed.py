@@ -30,13 +30,13 @@ from rossmann_core.errors import RossmannError
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import StatePointer, StateRejectedError, load_state, read_pointer
 from rossmann_core.serving.settings import BatchSettings
-from rossmann_core.storage import s3_key, sha256_hex
+from rossmann_core.storage import object_bytes, s3_key, sha256_hex
 
 HISTORY_FILE = "train.csv"
 STORE_FILE = "store.csv"
 DAILY_FOLDER = "daily"
-DAILY_KEY = re.compile(r"/?date=(\d{4}-\d{2}-\d{2})\.csv(?:\.gz)?$")
-"""A delivery's key under ``<data prefix>/daily``; the date is the delivery's day."""
+DAILY_KEY = re.compile(r"date=\d{4}-\d{2}-\d{2}\.csv(?:\.gz)?")
+"""A delivery's name under ``<data prefix>/daily/``; the date is the delivery's day."""
 FULL, DELTA = "full", "delta"
 CELL_DAYS = 1_000_000
 """Days per store in a store-day's number (dates are days since 1970, far fewer)."""
@@ -106,18 +106,15 @@ def daily_keys_after(client: Any, settings: BatchSettings, origin: np.datetime64
     while True:
         page = client.list_objects_v2(Bucket=settings.data_bucket, Prefix=prefix, StartAfter=f"{prefix}date={origin}.~",
                                       **({"ContinuationToken": token} if token else {}))
-        keys += [item["Key"] for item in page.get("Contents", []) if DAILY_KEY.search(item["Key"][len(prefix) - 1:])]
+        keys += [item["Key"] for item in page.get("Contents", []) if DAILY_KEY.fullmatch(item["Key"][len(prefix):])]
         if not page.get("IsTruncated"):
             return sorted(keys)
         token = page["NextContinuationToken"]
 
 
-def get_bytes(client: Any, bucket: str, key: str) -> bytes | None:
-    """The object's bytes, None when it does not exist."""
-    try:
-        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except client.exceptions.NoSuchKey:
-        return None
+def data_object(client: Any, bucket: str, key: str) -> bytes | None:
+    """The data file's bytes, None when it does not exist; FeedRefusedError naming it when it cannot be read."""
+    return object_bytes(client, bucket, key, FeedRefusedError)
 
 
 def committed_base(client: Any, settings: BatchSettings, version: ModelVersion, pointer: StatePointer | None,
@@ -137,7 +134,7 @@ def committed_base(client: Any, settings: BatchSettings, version: ModelVersion, 
             {"key": pointer.key, "sha256": pointer.sha256, "origin": str(pointer.origin)})
 
 
-def check_joins(base: DailyRows, delta: DailyRows, base_origin: str, what: str) -> None:
+def check_joins(delta: DailyRows, base_origin: str, what: str) -> None:
     """FeedRefusedError when ``delta`` starts more than a day after the committed state's last day."""
     first = delta.date.min()
     if first > np.datetime64(base_origin) + DAY:
@@ -151,7 +148,7 @@ def read_feed(client: Any, settings: BatchSettings, version: ModelVersion) -> Fe
     ``train.csv`` (appended to the committed state when it holds fewer days than the model's state needs)."""
     bucket = settings.data_bucket
     stores_key = s3_key(settings.data_prefix, STORE_FILE)
-    stores_bytes = get_bytes(client, bucket, stores_key)
+    stores_bytes = data_object(client, bucket, stores_key)
     if stores_bytes is None:
         raise FeedRefusedError(f"s3://{bucket}/{stores_key} does not exist")
     files = {STORE_FILE: sha256_hex(stores_bytes)}
@@ -162,13 +159,15 @@ def read_feed(client: Any, settings: BatchSettings, version: ModelVersion) -> Fe
         base, base_state = committed_base(client, settings, version, pointer, f"{len(daily)} daily files arrived")
         rows = base
         for key in daily:
-            data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            data = data_object(client, bucket, key)
+            if data is None:
+                raise FeedRefusedError(f"s3://{bucket}/{key} was listed but no longer exists")
             delta = parse_daily_bytes(data, f"s3://{bucket}/{key}", HISTORY_COLUMNS)
-            check_joins(rows, delta, str(rows.date.max()), f"s3://{bucket}/{key}")
+            check_joins(delta, str(rows.date.max()), f"s3://{bucket}/{key}")
             rows = appended(rows, delta)
             files[key.removeprefix(s3_key(settings.data_prefix) + "/")] = sha256_hex(data)
         return Feed(rows, stores_bytes, DELTA, files, base_state)
-    data = get_bytes(client, bucket, history_key)
+    data = data_object(client, bucket, history_key)
     if data is None:
         if pointer is not None and client.list_objects_v2(Bucket=bucket, Prefix=daily_prefix(settings),
                                                           MaxKeys=1).get("KeyCount", 0):
@@ -184,5 +183,5 @@ def read_feed(client: Any, settings: BatchSettings, version: ModelVersion) -> Fe
     why = (f"{source} holds only {first}..{newest} ({int((newest - first) / DAY) + 1} days; model version "
            f"{version.name} needs {version.history.n_days})")
     base, base_state = committed_base(client, settings, version, pointer, why)
-    check_joins(base, rows, base_state["origin"], source)
+    check_joins(rows, base_state["origin"], source)
     return Feed(appended(base, rows), stores_bytes, DELTA, files, base_state)

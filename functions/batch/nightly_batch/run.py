@@ -49,7 +49,7 @@ from rossmann_core.serving.history_state import (
     state_bytes,
 )
 from rossmann_core.serving.settings import DEFAULT_MAX_MISSING_SHARE, BatchSettings
-from rossmann_core.storage import s3_key, sha256_hex
+from rossmann_core.storage import object_bytes, s3_key, sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,10 @@ def check_run_date(run_date: np.datetime64, history: Panel) -> None:
 
 def read_object(client: Any, bucket: str, key: str) -> bytes:
     """The object's bytes; BatchError naming the URI if it is missing or unreadable."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except client.exceptions.NoSuchKey:
-        raise BatchError(f"s3://{bucket}/{key} does not exist") from None
-    except (BotoCoreError, ClientError) as error:
-        raise BatchError(f"cannot read s3://{bucket}/{key}: {error}") from None
+    data = object_bytes(client, bucket, key, BatchError)
+    if data is None:
+        raise BatchError(f"s3://{bucket}/{key} does not exist")
+    return data
 
 
 def aligned_stores(data: StoreTable, model: StoreTable) -> StoreTable:

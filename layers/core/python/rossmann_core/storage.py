@@ -47,6 +47,21 @@ def s3_key(*parts: str) -> str:
     return "/".join(part.strip("/") for part in parts if part.strip("/"))
 
 
+def object_bytes(client: Any, bucket: str, key: str, unreadable: type[Exception]) -> bytes | None:
+    """The bytes of ``s3://bucket/key``, None when it does not exist; any other failure raises ``unreadable``
+    naming the URI and the reason."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise unreadable(f"cannot read s3://{bucket}/{key}: {error}") from None
+    except BotoCoreError as error:
+        raise unreadable(f"cannot read s3://{bucket}/{key}: {error}") from None
+
+
 def s3_client() -> Any:
     """The process's S3 client, rebuilt only when the endpoint settings change. boto3 clients are thread-safe,
     building them from its default session is not: the API builds one in a preload thread, hence the lock."""

@@ -32,7 +32,7 @@ from rossmann_core.data.panel import PANEL_FIELDS, Panel
 from rossmann_core.data.stores import ASSORTMENTS, STORE_TYPES, StoreTable
 from rossmann_core.errors import RossmannError
 from rossmann_core.models.version import ModelVersion
-from rossmann_core.storage import s3_key, sha256_hex
+from rossmann_core.storage import object_bytes, s3_key, sha256_hex
 
 HISTORY_STATE_FILE = "history_state.npz"
 POINTER_FILE = "state/latest.json"
@@ -212,24 +212,10 @@ def pointer_key(prefix: str) -> str:
     return s3_key(prefix, POINTER_FILE)
 
 
-def _get(client: Any, bucket: str, key: str) -> bytes | None:
-    """The object's bytes, None if it does not exist; StateUnavailableError for any other failure."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise StateUnavailableError(f"cannot read s3://{bucket}/{key}: {error}") from None
-    except BotoCoreError as error:
-        raise StateUnavailableError(f"cannot read s3://{bucket}/{key}: {error}") from None
-
-
 def read_pointer(client: Any, bucket: str, prefix: str) -> StatePointer | None:
     """The state pointer, None when none is published yet (no batch has run)."""
     key = pointer_key(prefix)
-    body = _get(client, bucket, key)
+    body = object_bytes(client, bucket, key, StateUnavailableError)
     return None if body is None else StatePointer.from_json(body, f"s3://{bucket}/{key}")
 
 
@@ -299,7 +285,7 @@ def fetch_state(client: Any, bucket: str, pointer: StatePointer) -> tuple[Panel,
     """The history and stores of the state ``pointer`` names, its sha256, size and last day verified against the
     pointer; StateRejectedError naming the object otherwise."""
     where = f"s3://{bucket}/{pointer.key}"
-    data = _get(client, bucket, pointer.key)
+    data = object_bytes(client, bucket, pointer.key, StateUnavailableError)
     if data is None:
         raise StateRejectedError(f"the state pointer names {where}, which does not exist")
     actual = sha256_hex(data)
