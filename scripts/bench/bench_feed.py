@@ -28,6 +28,7 @@ from rossmann_core.data.panel import empty_panel
 from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.serving.history_state import read_state, state_bytes
 from scripts.bench.scale_fleet import build_fleet
+from scripts.stack.replay_feed_faults import keep
 from training.config import STATE_HISTORY_DAYS, data_dir
 
 REPEATS = 3
@@ -40,14 +41,6 @@ class StandIn:
     stores: StoreTable
     history: object
     name: str = "bench"
-
-
-def day_file(train: bytes, day: str) -> bytes:
-    """The rows of ``day`` of a Kaggle-format file, with its header."""
-    lines = train.split(b"\n")
-    column = [name.strip(b'"') for name in lines[0].split(b",")].index(b"Date")
-    marker = day.encode()
-    return b"\n".join([lines[0], *(line for line in lines[1:] if line.split(b",")[column:column + 1] == [marker])])
 
 
 def best_seconds(run: object) -> float:
@@ -71,7 +64,7 @@ def measure(multiple: int, work: Path, source: Path) -> dict[str, float]:
     model = StandIn(stores, empty_panel(stores.store_id, last - STATE_HISTORY_DAYS * DAY, last - DAY))
     before = history_for(model, rows.take(rows.date < last), store_bytes, "bench")
     state = state_bytes(before.panel, before.stores)
-    daily = day_file(train, str(last))
+    daily = keep(train, lambda date, _: date == str(last))
 
     def full() -> object:
         return history_for(model, parse_daily_bytes(train, "train.csv", HISTORY_COLUMNS), store_bytes, "bench")

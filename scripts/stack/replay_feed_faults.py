@@ -37,6 +37,7 @@ import numpy as np
 
 from scripts.bench.scale_bench import moto_server
 from scripts.stack.local import REGION, aws_env, hold_back
+from scripts.stack.nights import last_day
 from scripts.stack.publish import publish
 
 BUCKETS = {"models": "replay-models", "data": "replay-data", "forecasts": "replay-forecasts"}
@@ -54,11 +55,6 @@ def keep(train: bytes, wanted: Callable[[str, int], bool]) -> bytes:
     header, lines, column = rows_of(train)
     kept = [line for line in lines if wanted(line.split(b",")[column].decode(), int(line.split(b",")[0]))]
     return b"\n".join([header, *kept]) + b"\n"
-
-
-def newest_day(train: bytes) -> np.datetime64:
-    _, lines, column = rows_of(train)
-    return np.datetime64(max(line.split(b",")[column].decode() for line in lines), "D")
 
 
 def forecasts_of(client: Any, run_date: str) -> dict[tuple[int, str], float]:
@@ -82,7 +78,7 @@ class Replay:
         self.client, self.train, self.stores = client, train, stores
         self.environ = {"DATA_BUCKET": BUCKETS["data"], "FORECAST_BUCKET": BUCKETS["forecasts"],
                         "MODEL_REGISTRY": f"s3://{BUCKETS['models']}/models", "MODEL_CACHE_DIR": str(cache)}
-        self.newest = newest_day(train)
+        self.newest = last_day(train)
         self.clean_by_origin: dict[str, dict[tuple[int, str], float]] = {}
 
     def empty(self) -> None:
