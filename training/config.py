@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "ROSSMANN_DATA_DIR"
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "rossmann"
@@ -14,9 +17,10 @@ MIN_HISTORY_DAYS = 112
 """A training origin needs at least this many days of history before it."""
 INTERVAL_LEVEL = 0.90
 """Nominal coverage of the prediction intervals."""
-STATE_HISTORY_DAYS = 455
-"""Days of history serving keeps per store: enough for every history feature at the origin, the
-longest being the year-over-year growth (the 91 days ending 364 days before the origin: 455 days)."""
+STATE_HISTORY_DAYS = FEATURE_HISTORY_DAYS + WEEKDAY_YEAR_DAYS
+"""Days of history serving keeps per store (819): every history feature at the origin (455 days), and at the
+origin 364 days earlier, from which an explanation compares a forecast with the same weeks last year
+(:mod:`rossmann_core.serving.explanations`). Days before the data's first are unknown."""
 
 
 @dataclass(frozen=True)

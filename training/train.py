@@ -39,8 +39,8 @@ from .config import (
 )
 from .data import Dataset
 from .export import git_commit, new_version_name, write_version
-from .hgb.train import HGB_FILE, train_boosting
-from .rf.train import RF_FILE, train_forest
+from .hgb.train import train_boosting
+from .rf.train import train_forest
 from .totals_pool import TOTALS_POOL_FILE, corrected_calibration_logs, totals_file
 from .tree_rows import tree_rows
 from .windows import origin_rows
@@ -85,10 +85,11 @@ def train_model(
         trees = tree_rows(history, dataset.stores, calib_idx, settings.max_train_rows, settings.random_state)
         first_train_day, rows["train"] = dates[trees.train_idx[1].min()], len(trees.train_y)
     if "rf" in models:
-        files[RF_FILE], entries["rf"], calib_logs["rf"], earlier, forest_windows = train_forest(
-            history, trees, settings)
+        forest_files, entries["rf"], calib_logs["rf"], earlier, forest_windows = train_forest(history, trees, settings)
+        files.update(forest_files)
     if "hgb" in models:
-        files[HGB_FILE], entries["hgb"], calib_logs["hgb"] = train_boosting(trees, boosting, earlier)
+        boosting_files, entries["hgb"], calib_logs["hgb"] = train_boosting(trees, boosting, earlier)
+        files.update(boosting_files)
     if "lstm" in models:
         from .lstm.train import train_lstm
 

@@ -1,7 +1,7 @@
 """How well the assumed covariates reproduce history the serving code did not see (real data; it fed
 docs/decisions/021-assumed-covariates.md).
 
-For origins every ``--step`` days over the last year, fits :func:`fit_covariates` on the STATE_HISTORY_DAYS days up
+For origins every ``--step`` days over the last year, fits :func:`fit_covariates` on the FEATURE_HISTORY_DAYS days up
 to the origin (what a model version stores) and compares the assumed 42 days with the data:
 agreement per covariate over known store-days, overall and per lead week, plus the state inference
 (stores whose calendar matches every known StateHoliday day; ties; agreement with the calendar
@@ -19,13 +19,14 @@ import numpy as np
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import COVARIATES, assume_covariates, fit_covariates
 from rossmann_core.data.dates import DAY, weekday
-from training.config import STATE_HISTORY_DAYS, data_dir
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS
+from training.config import data_dir
 from training.data import load_dataset
 
 
 def agreement(panel, origin: np.datetime64) -> dict[str, np.ndarray]:
     """Per covariate: (matches, known) counts per lead day, shape (2, 42)."""
-    model = fit_covariates(panel.window(origin - (STATE_HISTORY_DAYS - 1) * DAY, origin))
+    model = fit_covariates(panel.window(origin - (FEATURE_HISTORY_DAYS - 1) * DAY, origin))
     assumed = assume_covariates(model, origin + DAY, origin + HORIZON_DAYS * DAY)
     actual = panel.window(origin + DAY, origin + HORIZON_DAYS * DAY)
     weekdays = weekday(actual.dates) < 5
@@ -52,8 +53,8 @@ def main() -> None:
         for name, counts in agreement(panel, origin).items():
             totals[name] += counts
     last = agreement(panel, last_origin)
-    served = fit_covariates(panel.window(last_origin - (STATE_HISTORY_DAYS - 1) * DAY, last_origin))
-    full = fit_covariates(panel)
+    served = fit_covariates(panel.window(last_origin - (FEATURE_HISTORY_DAYS - 1) * DAY, last_origin))
+    full = fit_covariates(panel, days=None)
     report = {
         "last_42_days": {
             "origin": str(last_origin),

@@ -183,5 +183,5 @@ def test_a_model_built_for_other_features_is_503(
 def test_openapi_documents_the_endpoints_but_not_the_web_pages(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths) == {"/health", "/models", "/forecasts", "/stores/{store_id}/forecast", "/stores",
-                          "/stores/{store_id}/history", "/history", "/totals"}
+                          "/stores/{store_id}/history", "/history", "/totals", "/stores/{store_id}/explain"}
     assert {"404", "413", "422", "503"} <= set(paths["/forecasts"]["post"]["responses"])

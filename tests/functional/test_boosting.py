@@ -38,11 +38,12 @@ def served_rows(version: ModelVersion, dataset: Dataset, days: int) -> tuple[np.
 
 def test_a_boosting_only_version_holds_its_graph_and_no_blend(version_dir: Path) -> None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == ["hgb.onnx", "store_state.npz", "totals_pool.npz"]
+    assert sorted(manifest["files"]) == ["hgb.onnx", "hgb_paths.npz", "store_state.npz", "totals_pool.npz"]
     assert sorted(manifest["models"]) == ["hgb"], "one member is not a blend"
     hgb = manifest["models"]["hgb"]
     assert hgb["settings"]["max_iter"] == TINY_BOOSTING.max_iter
     assert hgb["onnx_parity_max_abs_diff"] < 1e-4 and manifest["rows"]["train"] > 0
+    assert hgb["paths_file"] == "hgb_paths.npz" and hgb["paths_parity_max_abs_diff"] < 1e-5
     assert all(lo < 0 < hi for lo, hi in zip(hgb["interval"]["lower_log"], hgb["interval"]["upper_log"]))
 
 

@@ -58,8 +58,8 @@ def test_train_writes_a_verified_version_and_points_latest_at_it(
     assert code == 0
     (version_dir,) = (artifacts / "models").glob("2*")
     assert printed.splitlines()[-1] == str(version_dir)
-    assert sorted(p.name for p in version_dir.iterdir()) == ["manifest.json", "rf.onnx", "store_state.npz",
-                                                             "totals_pool.npz"]
+    assert sorted(p.name for p in version_dir.iterdir()) == ["manifest.json", "rf.onnx", "rf_paths.npz",
+                                                             "store_state.npz", "totals_pool.npz"]
     assert json.loads((artifacts / "models" / "latest.json").read_text()) == {"version": version_dir.name}
     version = load_version(version_dir)
     assert version.models == ("rf",) and str(version.history.dates[-1]) == "2015-01-31"

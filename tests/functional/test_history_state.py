@@ -26,6 +26,7 @@ from forecast_api.responses import forecast_document
 from nightly_batch import handler as batch_handler
 from nightly_batch.output import read_committed
 from rossmann_core.errors import SettingsError
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS
 from rossmann_core.models.version import load_version
 from rossmann_core.serving import model_cache
 from rossmann_core.serving.history_state import (
@@ -235,7 +236,7 @@ def test_stores_outside_the_model_and_stores_without_sales_are_handled_as_the_ba
     assert sorted(api_rows(answer)) == sorted(batch_rows(stack.s3, "2015-06-20")) == [1, 3, 4, 5, 6, 7, 8]
     missing = stack.api.get("/stores/2/forecast")
     assert missing.status_code == 404
-    reason = f"store 2: no sales in the {STATE_HISTORY_DAYS} days of history up to {DATA_ORIGIN}"
+    reason = f"store 2: no sales in the {FEATURE_HISTORY_DAYS} days of history up to {DATA_ORIGIN}"
     assert missing.json()["detail"] == reason
     assert stack.api.get("/stores/9/forecast").status_code == 404
 

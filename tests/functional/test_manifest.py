@@ -67,9 +67,10 @@ def test_a_trained_version_reads_typed_and_writes_back_the_same_json(synthetic_v
     assert manifest.to_dict() == read(synthetic_version_dir)
     assert (manifest.version, manifest.origin, manifest.horizon_days) == (synthetic_version_dir.name, "2015-01-31", 42)
     assert manifest.feature_names == FEATURE_NAMES
-    assert set(manifest.files) == {"rf.onnx", "store_state.npz", "totals_pool.npz"}
+    assert set(manifest.files) == {"rf.onnx", "rf_paths.npz", "store_state.npz", "totals_pool.npz"}
     rf = manifest.models["rf"]
     assert isinstance(rf, TreeEntry) and manifest.model_files == {"rf": "rf.onnx"} and manifest.best_model == "rf"
+    assert rf.paths_file == "rf_paths.npz"
     assert rf.interval.level == 0.9 and len(rf.interval.lower_log) == len(rf.interval.upper_log) == 6
     assert 0 < rf.calibration_rmspe < 0.2 and rf.correction > 0
     assert manifest.details["windows"]["calibration"] == ("2014-12-21", "2015-01-31")

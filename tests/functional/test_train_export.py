@@ -30,7 +30,7 @@ def rmspe(actual: np.ndarray, forecast: np.ndarray) -> float:
 
 def test_version_folder_holds_manifest_model_state_and_latest_pointer(version_dir: Path) -> None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == ["rf.onnx", "store_state.npz", "totals_pool.npz"]
+    assert sorted(manifest["files"]) == ["rf.onnx", "rf_paths.npz", "store_state.npz", "totals_pool.npz"]
     assert manifest["totals"]["file"] == "totals_pool.npz" and manifest["totals"]["models"] == ["rf"]
     calibration, *forest = manifest["totals"]["windows"]
     assert calibration == "calibration 2014-12-21..2015-01-31"

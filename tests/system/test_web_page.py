@@ -340,6 +340,33 @@ def forecast_error(base_url: str, body: dict[str, Any]) -> str:
     return "; ".join(".".join(str(p) for p in e["loc"][1:]) + ": " + e["msg"] for e in response.json()["detail"])
 
 
+def test_why_this_number_shows_the_apis_drivers_and_sentence_and_follows_the_week_by_keyboard(
+    page: Page, base_url: str,
+) -> None:
+    # GIVEN the page on store 1 and the API's explanation of the same forecast
+    page.open()
+    page.tab.wait_for_selector("#explain-bars li", timeout=10_000)
+    answer = api(base_url, "/stores/1/explain?model=rf").json()
+    compared = [w for w in answer["weeks"] if w["vs_last_year"]]
+    # THEN the first week compared with last year is shown: the API's sentence and one bar per part over 0.5 %
+    week = compared[0]
+    assert page.tab.input_value("#explain-week") == week["first_day"]
+    assert week["vs_last_year"]["sentence"] in page.text("#explain-sentence")
+    shown = page.tab.eval_on_selector_all("#explain-bars li", "items => items.map(i => i.dataset.part)")
+    parts = {name: share for name, share in week["vs_last_year"]["parts"].items() if abs(share) >= 0.005}
+    assert sorted(shown) == sorted(parts) and shown[0] == max(parts, key=lambda name: abs(parts[name]))
+    assert f"{week['open_days']} open days" in page.text("#explain-factors")
+    # WHEN the next week is chosen with the keyboard
+    page.tab.focus("#explain-week")
+    page.tab.keyboard.press("ArrowDown")
+    # THEN its own sentence is shown, and the bars are reachable by Tab
+    following = next(w for w in answer["weeks"] if w["first_day"] > week["first_day"] and w["open_days"] > 0)
+    page.tab.wait_for_selector(f"#explain-sentence:has-text('week of {following['first_day']}')", timeout=10_000)
+    page.tab.keyboard.press("Tab")
+    assert page.tab.evaluate("() => document.activeElement.id") == "explain-bars"
+    page.screenshots("explain")
+
+
 def test_keyboard_and_labels(page: Page, base_url: str) -> None:
     page.open()
     unlabelled = page.tab.eval_on_selector_all(

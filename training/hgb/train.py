@@ -16,6 +16,7 @@ from rossmann_core.models.tree_target import TREE_TARGET
 from ..calibration import EarlierResiduals
 from ..config import BoostingSettings
 from ..tree_entry import tree_entry
+from ..tree_paths import identity_columns
 from ..tree_rows import TreeRows
 from .export import boosting_to_onnx
 from .fit import fit_boosting
@@ -25,13 +26,15 @@ HGB_FILE = "hgb.onnx"
 
 def train_boosting(
     rows: TreeRows, settings: BoostingSettings, earlier: EarlierResiduals | None
-) -> tuple[bytes, dict[str, Any], np.ndarray]:
-    """The member's ONNX bytes, manifest entry and uncorrected calibration log forecast (n_calibration,)."""
+) -> tuple[dict[str, bytes], dict[str, Any], np.ndarray]:
+    """The member's files (ONNX graph and node values), manifest entry and uncorrected calibration log forecast
+    (n_calibration,)."""
     started = time.perf_counter()
     model = fit_boosting(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - started
     calib_log = TREE_TARGET.decode(rows.calib_x, model.predict(rows.calib_x))
     onnx_model = boosting_to_onnx(model, len(FEATURE_NAMES))
     kind = "sklearn HistGradientBoostingRegressor via skl2onnx"
-    entry = tree_entry("HGB", HGB_FILE, kind, settings, rows, calib_log, earlier, onnx_model, model, fit_seconds)
-    return onnx_model, entry, calib_log
+    entry, files = tree_entry("hgb", HGB_FILE, kind, settings, rows, calib_log, earlier, onnx_model, model,
+                              fit_seconds, identity_columns(len(FEATURE_NAMES)))
+    return files, entry, calib_log

@@ -16,6 +16,7 @@ from ..calibration import EarlierResiduals
 from ..config import ForestSettings
 from ..metrics import rmspe_correction
 from ..tree_entry import tree_entry
+from ..tree_paths import one_hot_columns
 from ..tree_rows import TreeRows
 from . import importance
 from .export import forest_to_onnx
@@ -27,10 +28,11 @@ RF_FILE = "rf.onnx"
 
 def train_forest(
     history: Panel, rows: TreeRows, settings: ForestSettings
-) -> tuple[bytes, dict[str, Any], np.ndarray, EarlierResiduals, list[EarlierResiduals]]:
-    """The RF's ONNX bytes, manifest entry, uncorrected calibration log forecast (n_calibration,), its corrected
-    residuals on the interval window (the same days a year earlier; every model's interval pools them), and its
-    corrected residuals on each window of the totals pool (the interval window first)."""
+) -> tuple[dict[str, bytes], dict[str, Any], np.ndarray, EarlierResiduals, list[EarlierResiduals]]:
+    """The RF's files (ONNX graph and node values), manifest entry, uncorrected calibration log forecast
+    (n_calibration,), its corrected residuals on the interval window (the same days a year earlier; every model's
+    interval pools them), and its corrected residuals on each window of the totals pool (the interval window
+    first)."""
     fit_started = time.perf_counter()
     pipeline = fit_forest(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
@@ -46,6 +48,7 @@ def train_forest(
     earlier = windows[0] if interval else EarlierResiduals(np.empty(0), *[np.empty(0, dtype=np.int64)] * 3)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     kind = "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx"
-    entry = tree_entry("RF", RF_FILE, kind, settings, rows, calib_log, earlier, onnx_model, pipeline, fit_seconds)
+    entry, files = tree_entry("rf", RF_FILE, kind, settings, rows, calib_log, earlier, onnx_model, pipeline,
+                              fit_seconds, one_hot_columns(pipeline[0]))
     entry["importance"] = importance.report(pipeline, rows.calib_x, rows.calib_y, entry["correction"])
-    return onnx_model, entry, calib_log, earlier, windows
+    return files, entry, calib_log, earlier, windows

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from forecast_api import page, stores, totals
+from forecast_api import explain, page, stores, totals
 from forecast_api.middleware import RequestContextMiddleware
 from forecast_api.routes import router
 
@@ -29,6 +29,7 @@ def create_app() -> FastAPI:
     app.include_router(router)
     app.include_router(stores.router)
     app.include_router(totals.router)
+    app.include_router(explain.router)
     app.include_router(page.router)
     app.add_middleware(RequestContextMiddleware)
     app.add_exception_handler(RequestValidationError, validation_error)

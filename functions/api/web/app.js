@@ -33,6 +33,7 @@
   const state = {
     stores: [], storeById: new Map(), health: null, model: null, view: "store", store: null,
     overrides: new Map(), shown: null, chart: null, cache: new Map(), seq: 0, inflight: null, groups: null,
+    explained: null,
   };
 
   class ApiError extends Error {
@@ -386,6 +387,84 @@
     renderTotals(shown);
     renderTable(shown);
     renderWhatIfList();
+    refreshExplain();
+  }
+
+  /* ---- why this number: one store's week as drivers, against the same week last year ---- */
+
+  const percent = (share) => {
+    const value = Math.round(100 * share);
+    return `${value >= 0 ? "+" : "−"}${Math.abs(value)} %`;
+  };
+
+  async function refreshExplain() {
+    const shown = state.shown;
+    $("explain-section").hidden = shown.view !== "store";
+    if (shown.view !== "store") return;
+    const body = { covariates: shown.covariates, ...(state.model ? { model: state.model } : {}) };
+    const key = "x" + JSON.stringify([shown.store, body]);
+    try {
+      const answer = await cached(key, () => api(`stores/${encodeURIComponent(shown.store)}/explain`, body));
+      if (state.shown !== shown) return;
+      $("explain-error").textContent = "";
+      state.explained = answer;
+      fillExplainWeeks(answer);
+      renderExplain();
+    } catch (error) {
+      if (state.shown !== shown) return;
+      state.explained = null;
+      $("explain-week").replaceChildren();
+      $("explain-bars").replaceChildren();
+      $("explain-sentence").textContent = "";
+      $("explain-factors").textContent = "";
+      showError("explain-error", error.message);
+    }
+  }
+
+  function fillExplainWeeks(answer) {
+    const pick = $("explain-week");
+    const before = pick.value;
+    const weeks = answer.weeks.filter((w) => w.open_days > 0);
+    pick.replaceChildren(...weeks.map((w) => new Option(
+      `Week of ${w.first_day} (${w.days} day${w.days > 1 ? "s" : ""}, ${w.open_days} open)`, w.first_day)));
+    const compared = weeks.find((w) => w.vs_last_year) || weeks[0];
+    pick.value = weeks.some((w) => w.first_day === before) ? before : compared ? compared.first_day : "";
+  }
+
+  function renderExplain() {
+    const answer = state.explained;
+    const week = answer && answer.weeks.find((w) => w.first_day === $("explain-week").value);
+    const bars = $("explain-bars");
+    bars.replaceChildren();
+    if (!week) return;
+    const last = week.vs_last_year;
+    $("explain-sentence").textContent = `Store ${answer.store}, week of ${week.first_day}: ` +
+      (last ? `${fmtEuro(week.forecast)}, ${last.sentence}.` : `${fmtEuro(week.forecast)}; ${week.vs_last_year_note}.`);
+    const parts = last ? Object.entries(last.parts).filter(([, p]) => Math.abs(p) >= 0.005)
+      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])) : [];
+    const largest = Math.max(...parts.map(([, p]) => Math.abs(p)), 0.01);
+    for (const [name, share] of parts) {
+      const item = document.createElement("li");
+      const label = document.createElement("span");
+      label.textContent = answer.comparison_parts[name];
+      const track = document.createElement("span");
+      track.className = "track";
+      const bar = document.createElement("span");
+      bar.className = "bar " + (share >= 0 ? "up" : "down");
+      bar.style.width = `${(100 * Math.abs(share)) / largest}%`;
+      track.append(bar);
+      const value = document.createElement("span");
+      value.className = "value";
+      value.textContent = percent(share);
+      item.dataset.part = name;
+      item.append(label, track, value);
+      bars.append(item);
+    }
+    const factors = Object.entries(week.factors).filter(([, f]) => Math.abs(f - 1) >= 0.005)
+      .map(([name, f]) => `${answer.drivers.find((d) => d.name === name).label} ${percent(f - 1)}`);
+    $("explain-factors").textContent = `This week's forecast = ${week.open_days} open days × ${fmtEuro(week.baseline)} ` +
+      `(the store's typical open day over the last year) × ${factors.join(" × ") || "no factor beyond 0.5 %"}.` +
+      ` Model ${answer.model}.`;
   }
 
   function renderTotals(shown) {
@@ -663,6 +742,7 @@
       refreshGroups();
     });
     $("group-by").addEventListener("change", refreshGroups);
+    $("explain-week").addEventListener("change", renderExplain);
     $("groups-download").addEventListener("click", downloadGroups);
     $("whatif-form").addEventListener("submit", (event) => {
       event.preventDefault();

@@ -34,6 +34,7 @@ from nightly_batch.run import BatchError, Prepared, forecast_history, prepare_ru
 from nightly_batch.totals import NightTotals, totals_csv
 from rossmann_core.covariates.assume import fit_covariates
 from rossmann_core.data.panel import Panel
+from rossmann_core.features.history import has_recent_sales
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import HISTORY_STATE_FILE, StatePointer, pointer_key, read_state
 from rossmann_core.serving.settings import BatchSettings
@@ -122,7 +123,7 @@ def run_shard(item: dict[str, Any], settings: BatchSettings, client: Any, versio
 def expected_stores(state: bytes, where: str, shards: list[dict[str, Any]]) -> list[np.ndarray]:
     """Per shard, the store ids its part must hold: its rows' stores with sales in the history."""
     history, _ = read_state(state, where)
-    has_history = np.isfinite(history.sales).any(axis=1)
+    has_history = has_recent_sales(history)
     return [history.store_ids[start:stop][has_history[start:stop]] for start, stop in (s["rows"] for s in shards)]
 
 

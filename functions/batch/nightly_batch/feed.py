@@ -27,6 +27,7 @@ from rossmann_core.data.daily_csv import HISTORY_COLUMNS, DailyRows, parse_daily
 from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import Panel
 from rossmann_core.errors import RossmannError
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import StatePointer, StateRejectedError, load_state, read_pointer
 from rossmann_core.serving.settings import BatchSettings
@@ -178,10 +179,10 @@ def read_feed(client: Any, settings: BatchSettings, version: ModelVersion) -> Fe
     rows = parse_daily_bytes(data, source, HISTORY_COLUMNS)
     files[HISTORY_FILE] = sha256_hex(data)
     first, newest = rows.date.min(), rows.date.max()
-    if first <= newest - (version.history.n_days - 1) * DAY:
+    if first <= newest - (FEATURE_HISTORY_DAYS - 1) * DAY:
         return Feed(rows, stores_bytes, FULL, files)
-    why = (f"{source} holds only {first}..{newest} ({int((newest - first) / DAY) + 1} days; model version "
-           f"{version.name} needs {version.history.n_days})")
+    why = (f"{source} holds only {first}..{newest} ({int((newest - first) / DAY) + 1} days; the features need "
+           f"{FEATURE_HISTORY_DAYS})")
     base, base_state = committed_base(client, settings, version, pointer, why)
     check_joins(rows, base_state["origin"], source)
     return Feed(appended(base, rows), stores_bytes, DELTA, files, base_state)

@@ -39,6 +39,7 @@ from rossmann_core.data.encoding import text_of
 from rossmann_core.data.panel import Panel, attach_covariates, empty_panel, fill_panel
 from rossmann_core.data.stores import StoreTable, parse_store_text
 from rossmann_core.errors import RossmannError
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS, has_recent_sales
 from rossmann_core.models.forecast import Forecast, forecast_panel
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import (
@@ -132,7 +133,7 @@ def history_for(version: ModelVersion, rows: DailyRows, stores_bytes: bytes, sou
     if last < model_origin:
         log.warning("data ends %s, before the model's origin %s: using the model's state", last, model_origin)
         return History(version.history, version.stores, "model_state", not_in_model)
-    feed = measure(rows.take(np.isin(rows.store, model_ids)), model_ids, version.history.n_days, max_missing_share)
+    feed = measure(rows.take(np.isin(rows.store, model_ids)), model_ids, FEATURE_HISTORY_DAYS, max_missing_share)
     report_feed(feed)
     origin = feed.origin
     if origin < model_origin:
@@ -233,7 +234,7 @@ def prepare_run(run_date: np.datetime64, settings: BatchSettings, client: Any, v
                               history.not_in_model, feed)
     lap("history_state")
     return Prepared(run_date, version, history, covariates, covariate_model.state_of_store,
-                    np.isfinite(history.panel.sales).any(axis=1), partition, state, pointer,
+                    has_recent_sales(history.panel), partition, state, pointer,
                     {"uri": data_uri, **delivered.to_dict()})
 
 
@@ -242,7 +243,7 @@ def forecast_history(version: ModelVersion, history: Panel, stores: StoreTable, 
     """Forecast, with the version's best model, every store of ``history`` that has sales in it, from its
     last day over ``covariates``' days; checked (:func:`check_forecast`). ``stores`` and ``covariates``
     hold the same stores in the same order as ``history`` (the whole fleet, or one shard of it)."""
-    has_history = np.isfinite(history.sales).any(axis=1)
+    has_history = has_recent_sales(history)
     forecast = forecast_panel(
         replace(version, stores=stores), attach_covariates(history, covariates), origin=history.n_days - 1,
         horizon=horizon, model=version.best_model, store_rows=np.flatnonzero(has_history),

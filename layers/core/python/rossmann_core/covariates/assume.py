@@ -47,6 +47,7 @@ from rossmann_core.covariates.holiday_calendars import (
 from rossmann_core.data.dates import DAY, as_days, weekday
 from rossmann_core.data.panel import UNKNOWN, Panel, empty_panel
 from rossmann_core.data.stores import positions_of
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS
 
 COVARIATES = ("open", "promo", "state_holiday", "school_holiday")
 """Panel fields a caller can give per store and day; the last axis of ``given`` arrays."""
@@ -117,8 +118,11 @@ class CovariateOverrides:
     values: dict[str, np.ndarray]
 
 
-def fit_covariates(history: Panel) -> CovariateModel:
-    """Learn the covariate patterns of every store in ``history`` (at least a few weeks of days)."""
+def fit_covariates(history: Panel, days: int | None = FEATURE_HISTORY_DAYS) -> CovariateModel:
+    """Learn the covariate patterns of every store from the last ``days`` days of ``history`` (None: all of them; at
+    least a few weeks): by default the days the features read, whatever more the served state keeps."""
+    if days is not None and history.n_days > days:
+        history = history.window(history.dates[-days], history.dates[-1])
     open_weekday, closes_on_holidays = fit_open(history)
     calendar, mismatches, school_mismatches, ties = fit_calendars(history)
     period, promo_on, anchor = fit_promo(history)

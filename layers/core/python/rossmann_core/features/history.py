@@ -56,6 +56,12 @@ class OriginStats:
         return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name != "origin"})
 
 
+def has_recent_sales(panel: Panel) -> np.ndarray:
+    """bool (n_stores,): stores with a known sale in the panel's last FEATURE_HISTORY_DAYS days, the ones forecast
+    (a store whose sales all lie before them has no features to forecast from)."""
+    return np.isfinite(panel.sales[:, -FEATURE_HISTORY_DAYS:]).any(axis=1)
+
+
 def valid_log_sales(panel: Panel, origin: int) -> tuple[np.ndarray, np.ndarray]:
     """(log sales, valid mask) of shape (n_stores, origin + 1); invalid entries are 0."""
     sales = panel.sales[:, : origin + 1].astype(np.float64)
@@ -77,6 +83,9 @@ def _grouped_mean(logs: np.ndarray, valid: np.ndarray, groups: np.ndarray, n_gro
 
 YOY_SPAN_DAYS = 91
 """Recent days whose level is compared with the same days a year earlier."""
+FEATURE_HISTORY_DAYS = YOY_SPAN_DAYS + WEEKDAY_YEAR_DAYS
+"""Days up to an origin that every history feature reads (455): the longest is the year-over-year growth, whose
+earlier span is the 91 days ending 364 days before the origin."""
 YOY_MIN_DAYS = 28
 """Fewest valid days each span needs for a year-over-year growth."""
 

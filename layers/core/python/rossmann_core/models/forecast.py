@@ -100,6 +100,12 @@ def interval_bounds(version: ModelVersion, model: str, lead_days: np.ndarray) ->
     return np.asarray(interval.lower_log)[week], np.asarray(interval.upper_log)[week]
 
 
+def check_model(version: ModelVersion, model: str) -> None:
+    """ForecastRequestError (field ``model``) unless ``model`` is one of the version's models."""
+    if model not in version.models:
+        raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.name}: {version.models}")
+
+
 def forecast_panel(
     version: ModelVersion, panel: Panel, origin: int, horizon: int, model: str | None = None,
     store_rows: np.ndarray | None = None, stats: OriginStats | None = None,
@@ -112,8 +118,7 @@ def forecast_panel(
     version's served default (:attr:`ModelVersion.best_model`) when None.
     """
     model = model or version.best_model
-    if model not in version.models:
-        raise ForecastRequestError(("model",), f"{model!r} is not in model version {version.name}: {version.models}")
+    check_model(version, model)
     if store_rows is None:
         store_rows = np.arange(len(panel.store_ids))
     store_rows = np.asarray(store_rows)

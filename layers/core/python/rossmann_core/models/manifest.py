@@ -86,13 +86,18 @@ class TreeEntry(Calibrated):
     features to log(sales) minus the baseline."""
 
     file: str
+    paths_file: str | None = None
+    """The trees with every node's value (:mod:`rossmann_core.explain.tree_paths`); None in versions written before
+    explanations."""
 
     @classmethod
     def from_fields(cls, fields: Fields) -> "TreeEntry":
-        return cls(**Calibrated.read(fields, "file"), file=fields.text("file"))
+        paths_file = fields.text("paths_file") if "paths_file" in fields.raw else None
+        return cls(**Calibrated.read(fields, "file", "paths_file"), file=fields.text("file"), paths_file=paths_file)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "file": self.file}
+        paths = {} if self.paths_file is None else {"paths_file": self.paths_file}
+        return {**super().to_dict(), "file": self.file, **paths}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import onnxruntime as ort
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import ArtifactIntegrityError
-from rossmann_core.models.manifest import Manifest, read_manifest
+from rossmann_core.explain.tree_paths import TreePaths
+from rossmann_core.models.manifest import Manifest, TreeEntry, read_manifest
 from rossmann_core.storage import sha256_hex
 from rossmann_core.totals.pool import TotalsPool
 
@@ -35,6 +36,8 @@ class ModelVersion:
     stores: StoreTable
     totals: Mapping[str, TotalsPool] = field(default_factory=dict)
     """Each model's totals pool (:mod:`rossmann_core.totals`); empty for a version written before totals."""
+    paths: Mapping[str, TreePaths] = field(default_factory=dict)
+    """Each tree model's nodes with their values (:mod:`rossmann_core.explain`); empty before explanations."""
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -100,6 +103,14 @@ def load_version(directory: Path, threads: int | None = None, with_totals: bool 
             totals = {name: TotalsPool.from_arrays(pool_arrays, name) for name in manifest.totals.models}
         except ValueError as error:
             raise ArtifactIntegrityError(f"{directory.name}/{manifest.totals.file}: {error}; retrain") from None
+    paths = {}
+    for name, entry in manifest.models.items():
+        if isinstance(entry, TreeEntry) and entry.paths_file is not None:
+            where = f"{directory.name}/{entry.paths_file}"
+            try:
+                paths[name] = TreePaths.from_bytes(read_verified(directory, manifest.files, entry.paths_file), where)
+            except ValueError as error:
+                raise ArtifactIntegrityError(f"{error}; retrain") from None
     return ModelVersion(
         name=manifest.version,
         manifest=manifest,
@@ -107,4 +118,5 @@ def load_version(directory: Path, threads: int | None = None, with_totals: bool 
         history=Panel.from_arrays(state),
         stores=StoreTable.from_arrays(state),
         totals=totals,
+        paths=paths,
     )

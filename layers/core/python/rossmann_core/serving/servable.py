@@ -17,6 +17,7 @@ from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import (
     CovariateModel,
     CovariateOverrides,
+    HorizonCovariates,
     apply_overrides,
     assume_covariates,
     fit_covariates,
@@ -25,8 +26,8 @@ from rossmann_core.data.dates import DAY
 from rossmann_core.data.panel import Panel, attach_covariates
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import ForecastRequestError, RequestError, UnknownStoreError
-from rossmann_core.features.history import OriginStats, origin_stats
-from rossmann_core.models.forecast import Forecast, forecast_panel
+from rossmann_core.features.history import FEATURE_HISTORY_DAYS, OriginStats, has_recent_sales, origin_stats
+from rossmann_core.models.forecast import Forecast, check_model, forecast_panel
 from rossmann_core.models.version import ModelVersion
 from rossmann_core.serving.history_state import HistoryState, model_state
 
@@ -81,8 +82,9 @@ class Servable:
 
     @cached_property
     def has_history(self) -> np.ndarray:
-        """bool (n_stores,): stores with any sales in ``history``; the others are not forecast."""
-        return np.isfinite(self.history.sales).any(axis=1)
+        """bool (n_stores,): :func:`~rossmann_core.features.history.has_recent_sales` of ``history``; the others are
+        not forecast."""
+        return has_recent_sales(self.history)
 
     @cached_property
     def origin_stats(self) -> OriginStats:
@@ -192,16 +194,42 @@ def forecast_days(
     return start, end
 
 
-def forecast_stores(
+@dataclass(frozen=True)
+class RequestInputs:
+    """What a request for some stores and days is computed from: the version restricted to those stores
+    (``version``, its history the served one), the panel of history and horizon covariates (``panel``),
+    statistics at the origin (``stats``), the covariates with the caller's overrides (``horizon``), the first and
+    last day asked (``start``, ``end``), the days from the origin to ``end`` (``leads``: a request is computed
+    from the day after the origin) and how many of them precede ``start`` (``skip``)."""
+
+    model: str
+    version: ModelVersion
+    panel: Panel
+    stats: OriginStats
+    horizon: HorizonCovariates
+    start: np.datetime64
+    end: np.datetime64
+    leads: int
+    skip: int
+
+    @property
+    def origin(self) -> int:
+        """Panel index of the origin."""
+        return self.version.history.n_days - 1
+
+
+def request_inputs(
     servable: Servable, store_ids: np.ndarray, start: np.datetime64 | None = None,
     horizon_days: int = HORIZON_DAYS, model: str | None = None, overrides: CovariateOverrides | None = None,
-) -> StoreForecasts:
-    """Forecast ``horizon_days`` days from ``start`` (default the day after the origin) for sorted, unique ids.
+) -> RequestInputs:
+    """The inputs of a request for sorted, unique ``store_ids`` (see :func:`forecast_stores`).
 
-    Raises UnknownStoreError, or ForecastRequestError for a model, window or override it cannot serve.
+    Raises UnknownStoreError, StoreWithoutHistoryError, or ForecastRequestError for a window or override it
+    cannot serve.
     """
     version = servable.version
     model = model or servable.default_model
+    check_model(version, model)
     origin = servable.origin
     start, end = forecast_days(servable, start, horizon_days)
     leads = int((end - origin) / DAY)
@@ -211,7 +239,7 @@ def forecast_stores(
         raise UnknownStoreError([int(s) for s in store_ids[rows < 0]])
     if not servable.has_history[rows].all():
         empty = store_ids[~servable.has_history[rows]]
-        raise StoreWithoutHistoryError([int(s) for s in empty], origin, servable.history.n_days)
+        raise StoreWithoutHistoryError([int(s) for s in empty], origin, FEATURE_HISTORY_DAYS)
     served = replace(version, history=servable.history, stores=servable.stores)
     every_store = len(rows) == len(servable.stores.store_id)
     subset = served if every_store else take_stores(served, rows)
@@ -223,10 +251,22 @@ def forecast_stores(
     assumed = servable.assumed if every_store else servable.assumed.take_stores(rows)
     horizon = apply_overrides(servable.covariates, assumed, overrides)
     panel = attach_covariates(subset.history, horizon.panel)
-    forecast = forecast_panel(subset, panel, subset.history.n_days - 1, leads, model=model, stats=stats)
-    skip = int((start - origin) / DAY) - 1
-    keep = forecast.lead_days > skip
+    return RequestInputs(model, subset, panel, stats, horizon, start, end, leads, int((start - origin) / DAY) - 1)
+
+
+def forecast_stores(
+    servable: Servable, store_ids: np.ndarray, start: np.datetime64 | None = None,
+    horizon_days: int = HORIZON_DAYS, model: str | None = None, overrides: CovariateOverrides | None = None,
+) -> StoreForecasts:
+    """Forecast ``horizon_days`` days from ``start`` (default the day after the origin) for sorted, unique ids.
+
+    Raises UnknownStoreError, or ForecastRequestError for a model, window or override it cannot serve.
+    """
+    inputs = request_inputs(servable, store_ids, start, horizon_days, model, overrides)
+    forecast = forecast_panel(inputs.version, inputs.panel, inputs.origin, inputs.leads, model=inputs.model,
+                              stats=inputs.stats)
+    keep = forecast.lead_days > inputs.skip
     forecast = Forecast(**{f.name: getattr(forecast, f.name)[keep] for f in fields(Forecast)})
-    covariates = horizon.panel.window(start, end)
-    return StoreForecasts(model=model, start=start, forecast=forecast, covariates=covariates,
-                          given=horizon.given[:, skip : skip + horizon_days])
+    covariates = inputs.horizon.panel.window(inputs.start, inputs.end)
+    return StoreForecasts(model=inputs.model, start=inputs.start, forecast=forecast, covariates=covariates,
+                          given=inputs.horizon.given[:, inputs.skip : inputs.skip + horizon_days])

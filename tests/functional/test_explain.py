@@ -1,0 +1,166 @@
+"""Why this number, through the real app on a tiny RF + boosting version (8 generated stores, origin 2015-01-31):
+baseline x factors is the served forecast on every model and day, a week's parts add up, last year is compared,
+the generated promotion lift is recovered, a what-if is explained, and the LSTM-free models only are explained."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from api_support import serve_from
+from forecast_api.application import create_app
+from rossmann_core.explain.drivers import DRIVERS, FEATURE_DRIVERS, feature_driver_matrix, grouping_problems
+from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.version import load_version
+from rossmann_core.serving.explanations import COMPARISON_PARTS
+from synthetic import PROMO_LIFT
+from training.config import BoostingSettings
+from training.data import Dataset
+from training.train import train_model
+
+TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
+TREE_MODELS = ("rf", "hgb", "ensemble")
+
+
+@pytest.fixture(scope="module")
+def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import TINY_FOREST
+
+    return train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), None, TINY_FOREST,
+                       models=("rf", "hgb"), boosting=TINY_BOOSTING)
+
+
+@pytest.fixture()
+def api(version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    serve_from(monkeypatch, version_dir.parent)
+    with TestClient(create_app()) as test_client:
+        yield test_client
+    serve_from(monkeypatch, None)
+
+
+def explain(api: TestClient, store: int, **query: Any) -> dict[str, Any]:
+    response = api.get(f"/stores/{store}/explain", params=query)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def product_of_factors(factors: dict[str, list[float | None]], day: int) -> float:
+    return float(np.prod([factors[name][day] for name in DRIVERS]))
+
+
+@pytest.mark.parametrize("model", TREE_MODELS)
+def test_baseline_times_factors_is_the_served_forecast_on_every_day(api: TestClient, model: str) -> None:
+    for store in (1, 3, 8):
+        body = explain(api, store, model=model)
+        served = api.get(f"/stores/{store}/forecast", params={"model": model}).json()["stores"][0]["sales"]
+        days = body["days"]
+        assert days["forecast"] == served, "the explanation's forecast is the served one, to the cent"
+        assert len(days["date"]) == 42 and [d["name"] for d in body["drivers"]] == list(DRIVERS)
+        for day, is_open in enumerate(days["open"]):
+            if not is_open:
+                assert days["forecast"][day] == 0 and days["baseline"][day] is None
+                continue
+            explained = days["baseline"][day] * product_of_factors(days["factors"], day)
+            assert explained == pytest.approx(days["forecast"][day], abs=0.005 + 1e-6 * explained), "to the cent"
+
+
+def test_the_exact_split_holds_before_rounding_on_every_model_and_row(version_dir: Path) -> None:
+    # GIVEN every store-day of the horizon through the core, unrounded
+    from rossmann_core.explain.breakdown import breakdown
+    from rossmann_core.features.history import origin_stats
+    from rossmann_core.models.forecast import corrected_log_sales, horizon_rows, tree_features
+
+    version = load_version(version_dir)
+    history, origin = version.history, version.history.n_days - 43
+    rows = np.arange(len(history.store_ids))
+    stats = origin_stats(history, origin)
+    features = tree_features(version, history, origin, 42, rows, stats)
+    store = horizon_rows(history, origin, 42, rows)[0]
+    for model in TREE_MODELS:
+        # WHEN each model's forecast is split
+        split = breakdown(version, model, features, stats, store)
+        # THEN baseline + log factors is the served log forecast to 1e-9 on every row
+        served = corrected_log_sales(version, model, history, origin, 42, rows, stats)
+        np.testing.assert_allclose(split.forecast_log, served, rtol=0, atol=1e-9)
+        assert split.driver_log.shape == (len(served), len(DRIVERS))
+
+
+def test_a_week_is_open_days_times_baseline_times_factors_and_last_year_parts_multiply_to_the_change(
+    api: TestClient,
+) -> None:
+    body = explain(api, 2)
+    assert len(body["weeks"]) == 7, "42 days from a Sunday: one day, five weeks, six days"
+    closed = [week for week in body["weeks"] if week["open_days"] == 0]
+    assert all(week["baseline"] is None and week["vs_last_year_note"] == "closed on every day asked" for week in closed)
+    for week in [week for week in [*body["weeks"], body["window"]] if week["open_days"] > 0]:
+        total = week["open_days"] * week["baseline"] * np.prod(list(week["factors"].values()))
+        assert total == pytest.approx(week["forecast"], abs=0.005 + 1e-6 * total), "to the cent"
+        last_year = week["vs_last_year"]
+        assert last_year is not None, week["vs_last_year_note"]
+        assert list(last_year["parts"]) == list(COMPARISON_PARTS)
+        change = np.prod([1 + p for p in last_year["parts"].values()]) - 1
+        assert change == pytest.approx(last_year["change"], abs=1e-9)
+        assert 1 + last_year["change"] == pytest.approx(week["forecast"] / last_year["last_year_sales"], rel=1e-5)
+        assert last_year["sentence"].startswith(("+", "−")) and " vs the same " in last_year["sentence"]
+
+
+def test_the_generated_promotion_lift_is_recovered(api: TestClient) -> None:
+    # GIVEN generated data whose promo days sell PROMO_LIFT times more, all else equal
+    promo_factors, other_factors = [], []
+    for store in range(1, 9):
+        body = explain(api, store, model="ensemble")
+        promo = api.get(f"/stores/{store}/forecast").json()["stores"][0]["covariates"]["promo"]
+        factors = body["days"]["factors"]["promotion"]
+        for day, is_open in enumerate(body["days"]["open"]):
+            if is_open:
+                (promo_factors if promo[day] == 1 else other_factors).append(factors[day])
+    # THEN the promotion factor of promo days over that of the others is the generated lift, within 5 %
+    lift = np.exp(np.mean(np.log(promo_factors)) - np.mean(np.log(other_factors)))
+    assert lift == pytest.approx(PROMO_LIFT, rel=0.05)
+    assert np.exp(np.mean(np.abs(np.log(other_factors)))) < 1.03, "without promotion the factor stays near 1"
+
+
+def test_a_what_if_is_explained_as_its_forecast(api: TestClient) -> None:
+    # GIVEN the assumed promotion of store 4's first three weekdays, flipped
+    week = {"start": "2015-02-02", "horizon_days": 7}
+    assumed = api.get("/stores/4/forecast", params=week).json()["stores"][0]["covariates"]["promo"][:3]
+    dates = ["2015-02-02", "2015-02-03", "2015-02-04"]
+    body = {**week, "covariates": [{"store": 4, "date": d, "promo": 1 - p} for d, p in zip(dates, assumed)]}
+    # WHEN the what-if is explained
+    what_if = api.post("/stores/4/explain", json=body)
+    assert what_if.status_code == 200, what_if.text
+    # THEN it explains the what-if's forecast, and the promotion factor moves with the flip
+    forecast = api.post("/forecasts", json={**body, "stores": [4]}).json()["stores"][0]["sales"]
+    explained = what_if.json()["days"]
+    assert explained["forecast"] == forecast
+    plain = explain(api, 4, **week)["days"]
+    for day, promo in enumerate(assumed):
+        moved = explained["factors"]["promotion"][day] / plain["factors"]["promotion"][day]
+        assert moved < 0.95 if promo else moved > 1.05
+
+
+@pytest.mark.parametrize(("request_args", "status", "message"), [
+    (("get", "/stores/999/explain", None), 404, "999"),
+    (("get", "/stores/1/explain?model=lstm", None), 422, "'lstm' is not in model version"),
+    (("get", "/stores/1/explain?horizon_days=43", None), 422, "less than or equal to 42"),
+    (("post", "/stores/1/explain", {"covariates": [{"store": 2, "date": "2015-02-01", "promo": 1}]}), 422,
+     "must be 1, the store explained"),
+    (("post", "/stores/1/explain", {"horizon_days": "7"}), 422, "valid integer"),
+])
+def test_bad_requests_say_what_is_wrong(api: TestClient, request_args: tuple[str, str, Any], status: int,
+                                        message: str) -> None:
+    method, url, body = request_args
+    response = api.get(url) if method == "get" else api.post(url, json=body)
+    assert response.status_code == status and message in response.text, response.text
+
+
+def test_every_feature_is_in_exactly_one_driver_and_a_new_feature_without_one_fails() -> None:
+    assert grouping_problems() == []
+    grouped = sorted(name for names in FEATURE_DRIVERS.values() for name in names)
+    assert grouped == sorted(FEATURE_NAMES)
+    assert feature_driver_matrix().sum(axis=1).tolist() == [1.0] * len(FEATURE_NAMES)
+    with pytest.raises(ValueError, match="hist_new_feature: in no driver"):
+        feature_driver_matrix((*FEATURE_NAMES, "hist_new_feature"))
