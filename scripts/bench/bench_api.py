@@ -2,7 +2,8 @@
 
 Measures (1) cold start: a fresh Python process importing the handler and answering its first
 request, which loads the model (sha256 check, ONNX session, covariate fit); (2) warm latency of
-one store x 42 days (p50/p99); (3) all stores x 42 days in one request; (4) warm ``POST /totals`` of every
+one store x 42 days (p50/p99), forecast and explained (``GET /stores/{id}/explain``, with last year); (3) all
+stores x 42 days in one request; (4) warm ``POST /totals`` of every
 federal state x 42 days and of every store's window (p50/p99; the first call, which computes the every-store
 forecast once for the served history, apart). Prints JSON.
 
@@ -89,13 +90,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def warm(handler: Any, repeats: int, store_ids: list[int]) -> dict[str, float]:
-    """One store x 42 days through the HTTP API event, stores cycled; milliseconds."""
+def warm(handler: Any, repeats: int, store_ids: list[int], route: str = "forecast") -> dict[str, float]:
+    """One store x 42 days through the HTTP API event (``GET /stores/{id}/<route>``), stores cycled;
+    milliseconds."""
     template = load_event("api_http_store_forecast.json")
     times = []
     for i in range(repeats):
         evt = copy.deepcopy(template)
-        path = f"/stores/{store_ids[i % len(store_ids)]}/forecast"
+        path = f"/stores/{store_ids[i % len(store_ids)]}/{route}"
         evt["rawPath"] = evt["requestContext"]["http"]["path"] = path
         started = time.perf_counter()
         response = handler(evt, Context(f"warm-{i}"))
@@ -238,6 +240,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "cold_start": {"runs": cold, "median_total_s": statistics.median(r["total_s"] for r in cold)},
         "warm_one_store_42_days": warm(api_lambda.handler, args.warm_requests, stores),
+        "warm_explain_one_store_42_days": warm(api_lambda.handler, args.warm_requests, stores, "explain"),
         "all_stores_42_days": all_stores(api_lambda.handler, args.all_requests),
         "totals_every_state_42_days": totals(api_lambda.handler, args.warm_requests,
                                              {"group_by": "state", "period": "day"}),
