@@ -148,3 +148,16 @@ def test_a_week_inside_the_horizon_is_the_matching_slice_of_the_full_forecast(cl
     full = forecast(client, stores="all")
     week = forecast(client, stores="all", start="2014-12-25", horizon_days=7)
     assert_same_stores(week["stores"], [day_slice(store, slice(4, 11)) for store in full["stores"]])
+
+
+def test_the_served_ensemble_is_explained_and_the_lstm_answers_422_with_the_reason(client: TestClient) -> None:
+    explained = client.get("/stores/1/explain")
+    assert explained.status_code == 200, explained.text
+    body = explained.json()
+    assert body["model"] == "ensemble"
+    served = forecast(client, stores=[1])["stores"][0]["sales"]
+    assert body["days"]["forecast"] == served
+    lstm = client.get("/stores/1/explain", params={"model": "lstm"})
+    assert lstm.status_code == 422
+    (error,) = lstm.json()["detail"]
+    assert error["loc"] == ["query", "model"] and "'lstm' is not explained" in error["msg"]
