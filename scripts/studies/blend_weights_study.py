@@ -44,8 +44,12 @@ from training.metrics import rmspe_without_worst_row
 DAY = np.timedelta64(1, "D")
 
 
-def member_log_forecasts(dataset: Dataset, version_dir: Path) -> tuple[str, np.ndarray, dict[str, np.ndarray]]:
-    """(cutoff, actual sales (n,), corrected log forecast (n,) per member) on the scored rows of the window."""
+Window = tuple[str, np.ndarray, dict[str, np.ndarray], np.ndarray]
+"""(cutoff, actual sales (n,), corrected log forecast (n,) per member, lead days (n,)) on a window's scored rows."""
+
+
+def member_log_forecasts(dataset: Dataset, version_dir: Path) -> Window:
+    """The :data:`Window` of a window version: every member (each model with its own graph) through onnxruntime."""
     version = load_version(version_dir)
     cutoff = version.history.dates[-1]
     panel = attach_covariates(version.history, dataset.panel.window(cutoff + DAY, cutoff + HORIZON_DAYS * DAY))
@@ -59,7 +63,8 @@ def member_log_forecasts(dataset: Dataset, version_dir: Path) -> tuple[str, np.n
         scored = np.isfinite(sales) & (sales > 0) & (dataset.panel.open[store, day] == 1)
         actual = sales[scored]
         logs[name] = np.log(forecast.sales[scored])
-    return str(cutoff), actual, logs
+        lead_days = forecast.lead_days[scored]
+    return str(cutoff), actual, logs, lead_days
 
 
 def weight_grid(members: list[str], step: float) -> list[tuple[float, ...]]:
@@ -114,19 +119,22 @@ def study(windows: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], step: fl
             "best": [row(w) for w in ranked[:10]], "served": row(served_row), "leave_one_window_out": held_out}
 
 
-def merged(window: tuple[str, np.ndarray, dict[str, np.ndarray]],
-           extra: tuple[str, np.ndarray, dict[str, np.ndarray]]) -> tuple[str, np.ndarray, dict[str, np.ndarray]]:
+def merged(window: Window, extra: Window) -> Window:
     """One window's members from two backtests; ValueError unless both scored the same cutoff and rows."""
-    (cutoff, actual, logs), (other_cutoff, other_actual, other_logs) = window, extra
-    if cutoff != other_cutoff or not np.array_equal(actual, other_actual):
+    (cutoff, actual, logs, leads), (other_cutoff, other_actual, other_logs, other_leads) = window, extra
+    if cutoff != other_cutoff or not (np.array_equal(actual, other_actual) and np.array_equal(leads, other_leads)):
         raise ValueError(f"window {cutoff}: the other backtest scored {other_cutoff} or other rows")
-    return cutoff, actual, {**logs, **other_logs}
+    return cutoff, actual, {**logs, **other_logs}, leads
 
 
-def backtest_windows(dataset: Dataset, artifacts: Path) -> list[tuple[str, np.ndarray, dict[str, np.ndarray]]]:
-    """:func:`member_log_forecasts` of every window version of a rolling backtest, latest cutoff first."""
+def backtest_windows(dataset: Dataset, artifacts: Path, extra: list[Path] | None = None) -> list[Window]:
+    """:func:`member_log_forecasts` of every window version of a rolling backtest, latest cutoff first, with the
+    members of the ``extra`` backtests of the same cutoffs (:func:`merged`)."""
     folders = sorted((artifacts / "backtests" / "windows").iterdir(), reverse=True)
-    return [member_log_forecasts(dataset, f / "models" / latest_version(str(f / "models"))) for f in folders]
+    windows = [member_log_forecasts(dataset, f / "models" / latest_version(str(f / "models"))) for f in folders]
+    for other in extra or []:
+        windows = [merged(w, e) for w, e in zip(windows, backtest_windows(dataset, other), strict=True)]
+    return windows
 
 
 def main() -> None:
@@ -139,10 +147,8 @@ def main() -> None:
     parser.add_argument("--out", help="also write the figures as JSON")
     args = parser.parse_args()
     dataset = load_dataset(config.data_dir(args.data_dir))
-    windows = backtest_windows(dataset, Path(args.artifacts))
-    for extra in args.extra_artifacts:
-        windows = [merged(w, e) for w, e in zip(windows, backtest_windows(dataset, Path(extra)), strict=True)]
-    result = study(windows, args.step)
+    windows = backtest_windows(dataset, Path(args.artifacts), [Path(p) for p in args.extra_artifacts])
+    result = study([w[:3] for w in windows], args.step)
     print(json.dumps(result, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
