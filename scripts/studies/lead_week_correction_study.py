@@ -4,7 +4,8 @@ lead week fitted on several windows"), on a rolling backtest's window versions, 
 For every window, the blend of ``--weights`` (default ``training.config.BLEND_WEIGHTS``) is formed from its members'
 corrected log forecasts (:func:`scripts.studies.blend_weights_study.member_log_forecasts`). Leaving each window out in
 turn, a factor per lead week (1..6) is fitted on the other windows' rows: the one that minimises their RMSPE,
-``c = sum(f/y) / sum((f/y)^2)``; and a shrunk version of it (``--shrink``: ``1 + s (c - 1)``). Each is scored on the
+``c = sum(f/y) / sum((f/y)^2)`` (``--trim``: less the share of rows with the largest errors); and a shrunk
+version of it (``--shrink``: ``1 + s (c - 1)``). Each is scored on the
 window left out with the yardstick (RMSPE without the window's worst store-day) and Kaggle's RMSPE. Printed as JSON:
 per window and variant, and the mean, median and number of windows won against no correction.
 
@@ -38,20 +39,24 @@ def lead_week(window: Window) -> np.ndarray:
     return np.minimum((window[3] - 1) // 7, LEAD_WEEKS - 1)
 
 
-def fitted_factors(windows: list[Window], weights: dict[str, float]) -> np.ndarray:
-    """The RMSPE-optimal factor per lead week (LEAD_WEEKS,) on the rows of ``windows``."""
+def fitted_factors(windows: list[Window], weights: dict[str, float], trim: float = 0.0) -> np.ndarray:
+    """The RMSPE-optimal factor per lead week (LEAD_WEEKS,) on the rows of ``windows``, less the ``trim`` share of
+    rows with the largest percentage errors (a handful of store-days selling a fraction of their forecast would
+    otherwise set the factor: the optimum weighs rows by (forecast / actual)^2)."""
     ratio = np.concatenate([blend_forecast(w, weights) / w[1] for w in windows])
     week = np.concatenate([lead_week(w) for w in windows])
+    kept = (ratio - 1) ** 2 <= np.quantile((ratio - 1) ** 2, 1 - trim)
+    ratio, week = ratio[kept], week[kept]
     return np.array([ratio[week == k].sum() / (ratio[week == k] ** 2).sum() for k in range(LEAD_WEEKS)])
 
 
-def study(windows: list[Window], weights: dict[str, float], shrinks: list[float]) -> dict[str, Any]:
+def study(windows: list[Window], weights: dict[str, float], shrinks: list[float], trim: float = 0.0) -> dict[str, Any]:
     """Leave-one-window-out scores of no correction and of each shrink of the per-lead-week factors."""
     variants: dict[str, list[dict[str, float]]] = {"none": []}
     variants.update({f"lead_week_shrink_{s}": [] for s in shrinks})
     factors_used = []
     for k, window in enumerate(windows):
-        factors = fitted_factors([w for i, w in enumerate(windows) if i != k], weights)
+        factors = fitted_factors([w for i, w in enumerate(windows) if i != k], weights, trim)
         factors_used.append([round(float(f), 4) for f in factors])
         forecast, actual = blend_forecast(window, weights), window[1]
         variants["none"].append({"rmspe": rmspe(actual, forecast),
@@ -69,7 +74,8 @@ def study(windows: list[Window], weights: dict[str, float], shrinks: list[float]
                          "median_rmspe": round(float(np.median([v["rmspe"] for v in scores])), 4),
                          "windows_better_than_none": int(sum(r < b for r, b in zip(robust, base))),
                          "rmspe_without_worst_row": [round(r, 4) for r in robust]}
-    return {"cutoffs": [w[0] for w in windows], "weights": weights, "factors_fitted_without_each_window": factors_used,
+    return {"cutoffs": [w[0] for w in windows], "weights": weights, "trim": trim,
+            "factors_fitted_without_each_window": factors_used,
             "summary": summary}
 
 
@@ -79,12 +85,13 @@ def main() -> None:
     parser.add_argument("--extra-artifacts", nargs="*", default=[])
     parser.add_argument("--weights", type=json.loads, default=dict(config.BLEND_WEIGHTS))
     parser.add_argument("--shrink", type=float, nargs="+", default=[0.5, 1.0])
+    parser.add_argument("--trim", type=float, default=0.001, help="share of the worst rows left out of the fit")
     parser.add_argument("--data-dir")
     parser.add_argument("--out")
     args = parser.parse_args()
     dataset = load_dataset(config.data_dir(args.data_dir))
     windows = backtest_windows(dataset, Path(args.artifacts), [Path(p) for p in args.extra_artifacts])
-    result = study(windows, args.weights, args.shrink)
+    result = study(windows, args.weights, args.shrink, args.trim)
     print(json.dumps(result, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

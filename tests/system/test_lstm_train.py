@@ -43,7 +43,8 @@ def serving_panel(version: ModelVersion, dataset: Dataset):
 
 def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, version: ModelVersion) -> None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == ["hgb.onnx", "lstm.onnx", "rf.onnx", "store_state.npz", "totals_pool.npz"]
+    assert sorted(manifest["files"]) == ["hgb.onnx", "hgb_paths.npz", "lstm.onnx", "rf.onnx", "rf_paths.npz",
+                                         "store_state.npz", "totals_pool.npz"]
     assert manifest["totals"]["models"] == ["rf", "hgb", "lstm", "ensemble"]
     lstm = manifest["models"]["lstm"]
     assert lstm["lookback_weeks"] == TINY_LSTM.lookback_weeks and lstm["input_names"] == list(INPUT_NAMES)

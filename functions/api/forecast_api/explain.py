@@ -59,7 +59,7 @@ class DayExplanations(BaseModel):
     factors: dict[str, list[float | None]] = Field(description="per driver, the factor of each day (1.06 = +6 %)")
 
 
-class LastYear(BaseModel):
+class LastYearComparison(BaseModel):
     last_year_sales: float = Field(description="actual sales of the same days last year, euros")
     last_year_open_days: int
     last_year_model_forecast: float = Field(description="what the model forecasts for those days, euros")
@@ -75,7 +75,7 @@ class PeriodExplanation(BaseModel):
     forecast: float = Field(description="total, euros")
     baseline: float | None = Field(description="euros per open day; open_days x baseline x factors = forecast")
     factors: dict[str, float] | None
-    vs_last_year: LastYear | None
+    vs_last_year: LastYearComparison | None
     vs_last_year_note: str | None = Field(description="why there is no comparison, when there is none")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import CovariateOverrides
 from rossmann_core.data.dates import DAY, WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import Panel
@@ -80,7 +81,7 @@ class StoreExplanation:
 
 
 def explain_store(
-    servable: Servable, store_id: int, start: np.datetime64 | None = None, horizon_days: int = 42,
+    servable: Servable, store_id: int, start: np.datetime64 | None = None, horizon_days: int = HORIZON_DAYS,
     model: str | None = None, overrides: CovariateOverrides | None = None,
 ) -> StoreExplanation:
     """Explain ``store_id``'s forecast of ``horizon_days`` days from ``start`` (default the day after the origin).
