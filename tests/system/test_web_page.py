@@ -265,7 +265,9 @@ def test_the_total_of_several_stores_has_its_band_and_last_year_from_the_api(pag
 def test_totals_by_state_and_store_type_are_reachable_by_keyboard_and_download(page: Page, base_url: str) -> None:
     page.open()
     states = api(base_url, "/totals", {"group_by": "state", "period": "window", "model": "rf"}).json()["totals"]
-    page.tab.wait_for_function(f"document.querySelectorAll('#groups tbody tr').length === {len(states)}")
+    # (waits by selector: a wait_for_function that has to poll evaluates a string, which the page's CSP refuses)
+    page.tab.locator("#groups tbody tr").nth(len(states) - 1).wait_for(timeout=10_000)
+    assert page.tab.locator("#groups tbody tr").count() == len(states)
     first = page.tab.locator("#groups tbody tr").first.inner_text().split("\t")
     assert first[0] == states[0]["group"] and first[1] == str(states[0]["stores"])
     pct = 100 * (states[0]["sales"] - states[0]["last_year_sales"]) / states[0]["last_year_sales"]
@@ -274,7 +276,7 @@ def test_totals_by_state_and_store_type_are_reachable_by_keyboard_and_download(p
     page.tab.focus("#group-by")
     page.tab.keyboard.press("ArrowDown")
     types = api(base_url, "/totals", {"group_by": "store_type", "period": "window", "model": "rf"}).json()["totals"]
-    page.tab.wait_for_function("document.querySelector('#groups thead').innerText.includes('Store type')")
+    page.tab.wait_for_selector("#groups thead:has-text('Store type')", timeout=10_000)
     assert page.tab.locator("#groups tbody tr").count() == len(types)
     page.tab.focus("#groups-download")
     with page.tab.expect_download() as download:
