@@ -13,8 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
+from fastapi.testclient import TestClient
 
 from forecast_api import model_state
+from forecast_api.application import create_app
 from rossmann_core.serving.settings import MODEL_CACHE_DIR_ENV, MODEL_REGISTRY_ENV, MODEL_VERSION_ENV
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -29,6 +31,16 @@ def serve_from(monkeypatch: pytest.MonkeyPatch, registry: str | Path | None, cac
         else:
             monkeypatch.setenv(name, str(value))
     model_state.reset()
+
+
+@contextlib.contextmanager
+def serving(monkeypatch: pytest.MonkeyPatch, registry: str | Path, cache_dir: Path | None = None
+            ) -> Iterator[TestClient]:
+    """The API app (``create_app()``) through TestClient, serving ``registry``; the settings removed after."""
+    serve_from(monkeypatch, registry, cache_dir)
+    with TestClient(create_app()) as client:
+        yield client
+    serve_from(monkeypatch, None)
 
 
 def api_lambda_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:

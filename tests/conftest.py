@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
-from api_support import serve_from
-from forecast_api.application import create_app
+from api_support import serving
 from rossmann_core import HORIZON_DAYS
 from synthetic import SyntheticData, write_synthetic_data
 from training.backtest import run_backtest
@@ -152,7 +151,5 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture()
 def client(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The API app (``create_app()``) through TestClient, serving the tiny forest's local registry."""
-    serve_from(monkeypatch, synthetic_version_dir.parent)
-    with TestClient(create_app()) as test_client:
+    with serving(monkeypatch, synthetic_version_dir.parent) as test_client:
         yield test_client
-    serve_from(monkeypatch, None)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import serve_from
-from forecast_api.application import create_app
+from api_support import serving
 from rossmann_core.explain.drivers import DRIVERS, FEATURE_DRIVERS, feature_driver_matrix, grouping_problems
 from rossmann_core.features.tabular import FEATURE_NAMES
 from rossmann_core.models.version import load_version
@@ -35,10 +34,8 @@ def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture()
 def api(version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    serve_from(monkeypatch, version_dir.parent)
-    with TestClient(create_app()) as test_client:
+    with serving(monkeypatch, version_dir.parent) as test_client:
         yield test_client
-    serve_from(monkeypatch, None)
 
 
 def explain(api: TestClient, store: int, **query: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import batch_context, s3_stack, serve_from
+from api_support import batch_context, s3_stack, serve_from, serving
 from batch_lambda import handler
 from conftest import HOLDOUT_CUTOFF, TinyForest
 from forecast_api import model_state
@@ -44,10 +44,8 @@ def s3(s3_endpoint: str, version_dir: Path, synthetic: SyntheticData) -> Iterato
 def api(s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app serving the S3 registry through a fresh cache folder, as a new container would."""
     monkeypatch.delenv("FORECAST_BUCKET", raising=False)
-    serve_from(monkeypatch, REGISTRY, cache_dir=tmp_path / "cache")
-    with TestClient(create_app()) as client:
+    with serving(monkeypatch, REGISTRY, tmp_path / "cache") as client:
         yield client
-    serve_from(monkeypatch, None)
 
 
 @pytest.fixture()

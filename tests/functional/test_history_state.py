@@ -17,11 +17,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import batch_context, serve_from
+from api_support import batch_context, serving
 from batch_lambda import handler as batch_lambda_handler
 from conftest import HOLDOUT_CUTOFF, TinyForest
 from forecast_api import model_state
-from forecast_api.application import create_app
 from forecast_api.responses import forecast_document
 from nightly_batch import handler as batch_handler
 from nightly_batch.output import read_committed
@@ -112,11 +111,9 @@ def stack(s3: Any, model_dir: Path, synthetic: SyntheticData, monkeypatch: pytes
     s3.upload_file(str(synthetic.directory / "store.csv"), DATA, "store.csv")
     for name, value in {"DATA_BUCKET": DATA, "FORECAST_BUCKET": FORECASTS, "STATE_REFRESH_SECONDS": "0"}.items():
         monkeypatch.setenv(name, value)
-    serve_from(monkeypatch, model_dir.parent, tmp_path / "cache")
     batch_handler.reset()
-    with TestClient(create_app()) as client:
+    with serving(monkeypatch, model_dir.parent, tmp_path / "cache") as client:
         yield Stack(client, s3, synthetic, model_dir)
-    serve_from(monkeypatch, None)
     batch_handler.reset()
 
 

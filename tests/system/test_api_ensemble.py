@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import serve_from
+from api_support import serving
 from conftest import ENSEMBLE_CUTOFF
-from forecast_api.application import create_app
 
 ORIGIN = str(ENSEMBLE_CUTOFF)
 MEMBERS = ("rf", "hgb", "lstm")
@@ -27,10 +26,8 @@ onnxruntime runs the LSTM on another batch (test_lstm_train.py: equal to rtol 1e
 
 @pytest.fixture()
 def client(ensemble_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    serve_from(monkeypatch, ensemble_version_dir.parent)
-    with TestClient(create_app()) as test_client:
+    with serving(monkeypatch, ensemble_version_dir.parent) as test_client:
         yield test_client
-    serve_from(monkeypatch, None)
 
 
 @pytest.fixture(scope="module")
