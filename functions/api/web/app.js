@@ -440,13 +440,19 @@
     const last = week.vs_last_year;
     $("explain-sentence").textContent = `Store ${answer.store}, week of ${week.first_day}: ` +
       (last ? `${fmtEuro(week.forecast)}, ${last.sentence}.` : `${fmtEuro(week.forecast)}; ${week.vs_last_year_note}.`);
-    const parts = last ? Object.entries(last.parts).filter(([, p]) => Math.abs(p) >= 0.005)
-      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])) : [];
+    /* Against last year when the API compared the week, else the week's own factors against its baseline. */
+    const shares = last ? Object.entries(last.parts)
+      : Object.entries(week.factors).map(([name, f]) => [name, f - 1]);
+    const words = last ? answer.comparison_parts
+      : Object.fromEntries(answer.drivers.map((d) => [d.name, d.label]));
+    bars.setAttribute("aria-label", last ? "Drivers of the change against the same week last year"
+      : "Drivers of the forecast against the store's typical day");
+    const parts = shares.filter(([, p]) => Math.abs(p) >= 0.005).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
     const largest = Math.max(...parts.map(([, p]) => Math.abs(p)), 0.01);
     for (const [name, share] of parts) {
       const item = document.createElement("li");
       const label = document.createElement("span");
-      label.textContent = answer.comparison_parts[name];
+      label.textContent = words[name];
       const track = document.createElement("span");
       track.className = "track";
       const bar = document.createElement("span");
