@@ -86,6 +86,7 @@ def flip_last_byte(path: Path) -> None:
 
 DAMAGES = {
     "a model file altered": lambda folder: flip_last_byte(folder / "rf.onnx"),
+    "the node values altered": lambda folder: flip_last_byte(folder / "rf_paths.npz"),
     "the state file missing": lambda folder: (folder / "store_state.npz").unlink(),
     "the manifest truncated": lambda folder: (folder / "manifest.json").write_bytes(
         (folder / "manifest.json").read_bytes()[:100]),
