@@ -66,7 +66,7 @@ def test_baseline_times_factors_is_the_served_forecast_on_every_day(api: TestCli
 
 def test_the_exact_split_holds_before_rounding_on_every_model_and_row(version_dir: Path) -> None:
     # GIVEN every store-day of the horizon through the core, unrounded
-    from rossmann_core.explain.breakdown import breakdown
+    from rossmann_core.explain.breakdown import breakdown, weekday_level
     from rossmann_core.features.history import origin_stats
     from rossmann_core.models.forecast import corrected_log_sales, horizon_rows, tree_features
 
@@ -78,7 +78,7 @@ def test_the_exact_split_holds_before_rounding_on_every_model_and_row(version_di
     store = horizon_rows(history, origin, 42, rows)[0]
     for model in TREE_MODELS:
         # WHEN each model's forecast is split
-        split = breakdown(version, model, features, stats, store)
+        split = breakdown(version, model, features, weekday_level(features, stats, store))
         # THEN baseline + log factors is the served log forecast to 1e-9 on every row
         served = corrected_log_sales(version, model, history, origin, 42, rows, stats)
         np.testing.assert_allclose(split.forecast_log, served, rtol=0, atol=1e-9)

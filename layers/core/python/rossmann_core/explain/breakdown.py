@@ -60,39 +60,43 @@ def explainable(version: ModelVersion, model: str) -> str | None:
     return None
 
 
-def breakdown(version: ModelVersion, model: str, features: np.ndarray, stats: OriginStats,
-              store: np.ndarray) -> Breakdown:
-    """The breakdown of ``model``'s corrected log forecast of the float32 ``features`` rows (n, n_features);
-    ``store`` (n,) indexes each row's store in ``stats`` (the statistics the features were built from).
-    NotExplainedError if :func:`explainable` gives a reason."""
+def weekday_level(features: np.ndarray, stats: OriginStats, store: np.ndarray) -> np.ndarray:
+    """Each row's store x weekday level without promotion (n,), mean log sales, as float32 like the baseline
+    feature; ``store`` (n,) indexes each row's store in ``stats`` (the statistics the features were built from)."""
+    weekday = features[:, WEEKDAY_INDEX].astype(np.int64)
+    return stats.dow_promo_mean[store, weekday, 0].astype(np.float32).astype(np.float64)
+
+
+def breakdown(version: ModelVersion, model: str, features: np.ndarray, level: np.ndarray) -> Breakdown:
+    """The breakdown of ``model``'s corrected log forecast of the float32 ``features`` rows (n, n_features), whose
+    :func:`weekday_level` is ``level`` (n,); rows may come from several origins. NotExplainedError if
+    :func:`explainable` gives a reason."""
     reason = explainable(version, model)
     if reason:
         raise NotExplainedError(("model",), reason)
     entry = version.manifest.models[model]
     if isinstance(entry, BlendEntry):
-        parts = [(weight, breakdown(version, member, features, stats, store))
+        parts = [(weight, breakdown(version, member, features, level))
                  for member, weight in entry.weights.items() if weight > 0]
         baseline = sum(weight * part.baseline_log for weight, part in parts)
         drivers = sum(weight * part.driver_log for weight, part in parts)
     else:
-        baseline, drivers = _tree_breakdown(version, model, features, stats, store)
+        baseline, drivers = _tree_breakdown(version, model, features, level)
     drivers = drivers.copy()
     drivers[:, DRIVERS.index("correction")] += np.log(entry.correction)
     return Breakdown(baseline, drivers)
 
 
-def _tree_breakdown(version: ModelVersion, model: str, features: np.ndarray, stats: OriginStats,
-                    store: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _tree_breakdown(version: ModelVersion, model: str, features: np.ndarray,
+                    level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(baseline log (n,), driver logs (n, n_drivers)) of a tree member before its correction."""
     paths = version.paths[model]
     output = version.sessions[model].run(None, {FEATURES_INPUT: features})[0].reshape(-1).astype(np.float64)
     by_feature = contributions(paths, features)
     rounding = output - (paths.bias + by_feature.sum(axis=1))
     mean = features[:, MEAN_INDEX].astype(np.float64)
-    weekday = features[:, WEEKDAY_INDEX].astype(np.int64)
     with_promo = TREE_TARGET.decode(features, np.zeros(len(features)))
-    without_promo = stats.dow_promo_mean[store, weekday, 0].astype(np.float32).astype(np.float64)
-    without_promo = np.where(features[:, PROMO_INDEX] == 1, without_promo, with_promo)
+    without_promo = np.where(features[:, PROMO_INDEX] == 1, level, with_promo)
     drivers = by_feature @ DRIVER_MATRIX
     drivers[:, DRIVERS.index("calendar")] += without_promo - mean
     drivers[:, DRIVERS.index("promotion")] += with_promo - without_promo

@@ -21,7 +21,7 @@ from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import CovariateOverrides
 from rossmann_core.data.dates import DAY, WEEKDAY_YEAR_DAYS, weekday
 from rossmann_core.data.panel import Panel
-from rossmann_core.explain.breakdown import Breakdown, breakdown
+from rossmann_core.explain.breakdown import Breakdown, breakdown, weekday_level
 from rossmann_core.explain.drivers import DRIVER_LABELS, DRIVERS
 from rossmann_core.features.history import FEATURE_HISTORY_DAYS, OriginStats, origin_stats
 from rossmann_core.features.tabular import FeatureBuilder
@@ -91,14 +91,19 @@ def explain_store(
     """
     inputs = request_inputs(servable, np.array([store_id]), start, horizon_days, model, overrides)
     origin = inputs.origin
-    days = breakdown_days(inputs, inputs.panel, origin, inputs.stats)
+    now = rows_at(inputs, inputs.panel, origin, inputs.stats)
+    history = inputs.version.history
+    then = None
+    if history.n_days >= HISTORY_DAYS_FOR_LAST_YEAR:
+        then = rows_at(inputs, history, origin - WEEKDAY_YEAR_DAYS, origin_stats(history, origin - WEEKDAY_YEAR_DAYS))
+    days, days_then = split_breakdown(inputs, [now] if then is None else [now, then])
     keep = slice(inputs.skip, inputs.leads)
     is_open = inputs.panel.open[0, origin + 1 : origin + 1 + inputs.leads][keep] != 0
     forecast = np.where(is_open, np.exp(days.forecast_log[keep]), 0.0)
     log_factors = np.where(is_open[:, None], days.driver_log[keep], np.nan)
     baseline = np.where(is_open, np.exp(days.baseline_log[keep]), np.nan)
     dates = inputs.start + np.arange(len(forecast)) * DAY
-    last_year, note = last_year_days(inputs, keep)
+    last_year, note = last_year_days(inputs, days_then, keep)
     periods = [_period(dates, is_open, forecast, log_factors, last_year, note, np.flatnonzero(week))
                for week in _week_masks(dates)]
     window = _period(dates, is_open, forecast, log_factors, last_year, note, np.arange(len(dates)))
@@ -106,12 +111,22 @@ def explain_store(
                             log_factors, periods, window)
 
 
-def breakdown_days(inputs: RequestInputs, panel: Panel, origin: int, stats: OriginStats) -> Breakdown:
-    """The breakdown of the request's one store on ``panel``'s days origin+1..origin+leads, ``stats`` at
-    ``origin``."""
+def rows_at(inputs: RequestInputs, panel: Panel, origin: int, stats: OriginStats) -> tuple[np.ndarray, np.ndarray]:
+    """(features (leads, n_features), :func:`weekday_level` (leads,)) of the request's one store on ``panel``'s days
+    origin+1..origin+leads, ``stats`` at ``origin``."""
     store, day, origins = horizon_rows(panel, origin, inputs.leads, np.array([0]))
     features = FeatureBuilder(panel, inputs.version.stores, {origin: stats}).build(store, day, origins)
-    return breakdown(inputs.version, inputs.model, features, stats, store)
+    return features, weekday_level(features, stats, store)
+
+
+def split_breakdown(inputs: RequestInputs, parts: list[tuple[np.ndarray, np.ndarray]]
+                    ) -> tuple[Breakdown, Breakdown | None]:
+    """The breakdowns of one or two sets of :func:`rows_at` rows, computed in one pass (one walk of the trees)."""
+    whole = breakdown(inputs.version, inputs.model, np.concatenate([p[0] for p in parts]),
+                      np.concatenate([p[1] for p in parts]))
+    n = inputs.leads
+    first = Breakdown(whole.baseline_log[:n], whole.driver_log[:n])
+    return first, (Breakdown(whole.baseline_log[n:], whole.driver_log[n:]) if len(parts) > 1 else None)
 
 
 @dataclass(frozen=True)
@@ -125,14 +140,15 @@ class LastYear:
     log_factors: np.ndarray
 
 
-def last_year_days(inputs: RequestInputs, keep: slice) -> tuple[LastYear | None, str | None]:
-    """The same days last year as the model explains them, or None and why not (too little history)."""
+def last_year_days(inputs: RequestInputs, days: Breakdown | None, keep: slice) -> tuple[LastYear | None, str | None]:
+    """The same days last year as the model explains them (``days``: their breakdown from an origin 364 days back),
+    or None and why not (too little history)."""
     history = inputs.version.history
-    if history.n_days < HISTORY_DAYS_FOR_LAST_YEAR:
+    if days is None:
         return None, (f"the served history holds {history.n_days} days; explaining last year's weeks needs "
-                      f"{HISTORY_DAYS_FOR_LAST_YEAR} (the features' 455 days up to an origin 364 days back)")
+                      f"{HISTORY_DAYS_FOR_LAST_YEAR} (the features' {FEATURE_HISTORY_DAYS} days up to an origin "
+                      f"{WEEKDAY_YEAR_DAYS} days back)")
     origin = inputs.origin - WEEKDAY_YEAR_DAYS
-    days = breakdown_days(inputs, history, origin, origin_stats(history, origin))
     span = slice(origin + 1, origin + 1 + inputs.leads)
     is_open = history.open[0, span][keep] == 1
     actual = np.where(history.open[0, span][keep] == 0, 0.0, history.sales[0, span][keep].astype(np.float64))
