@@ -10,6 +10,8 @@ only those lines are rewritten, everything around them is left as written. The b
 - ``eight-windows-rmspe`` and ``eight-windows-coverage``: ``reports/backtest_8_windows.json``, written by
   ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 8 --step 42 --model ensemble --without-lstm
   --out reports/backtest_8_windows.json`` (a year of six-week windows, the tree models);
+- ``eight-windows-lstm-rmspe`` and ``eight-windows-lstm-coverage``: ``reports/backtest_8_windows_lstm.json``, the
+  same windows for the LSTM alone (``--model lstm``, same cutoffs);
 - ``totals``: ``reports/totals_bands.json``, written by ``scripts/studies/totals_bands_study.py`` on the window
   versions of ``.venv/bin/python -m training backtest --cutoff 2015-05-08 --windows 8 --step 42 --model ensemble
   --without-lstm`` (its ``served`` variant: the bands as the current code serves them).
@@ -35,6 +37,7 @@ DEFAULT_REPORTS = REPO_ROOT / "reports"
 MAIN_REPORT = "backtest.json"
 WINDOWS_REPORT = "backtest_windows.json"
 EIGHT_WINDOWS_REPORT = "backtest_8_windows.json"
+EIGHT_WINDOWS_LSTM_REPORT = "backtest_8_windows_lstm.json"
 TOTALS_REPORT = "totals_bands.json"
 MISSING = "–"
 
@@ -164,6 +167,8 @@ BLOCKS = (
     Block("windows-coverage", WINDOWS_REPORT, render_windows_coverage),
     Block("eight-windows-rmspe", EIGHT_WINDOWS_REPORT, render_windows_rmspe),
     Block("eight-windows-coverage", EIGHT_WINDOWS_REPORT, render_windows_coverage),
+    Block("eight-windows-lstm-rmspe", EIGHT_WINDOWS_LSTM_REPORT, render_windows_rmspe),
+    Block("eight-windows-lstm-coverage", EIGHT_WINDOWS_LSTM_REPORT, render_windows_coverage),
     Block("totals", TOTALS_REPORT, render_totals),
 )
 
