@@ -52,7 +52,10 @@ def main() -> None:
             product = explained.baseline[opened] * np.exp(explained.log_factors[opened].sum(axis=1))
             worst_identity = max(worst_identity, float(np.max(np.abs(product / explained.forecast[opened] - 1))))
             worst_served = max(worst_served, float(np.max(np.abs(explained.forecast - served[row]))))
-            compared += sum(w.last_year is not None for w in explained.weeks)
+            comparisons = [w.last_year for w in [*explained.weeks, explained.window] if w.last_year is not None]
+            if not all(np.isfinite(c.log_parts).all() and np.isfinite(c.actual) for c in comparisons):
+                raise AssertionError(f"store {store}, {model}: a comparison with last year is not finite")
+            compared += len(comparisons) - (explained.window.last_year is not None)
         checked[model] = {
             "stores": len(ids), "max_relative_baseline_x_factors_vs_forecast": worst_identity,
             "max_abs_euros_vs_served_forecast": worst_served, "weeks_compared_with_last_year": compared,

@@ -161,3 +161,29 @@ def test_every_feature_is_in_exactly_one_driver_and_a_new_feature_without_one_fa
     assert feature_driver_matrix().sum(axis=1).tolist() == [1.0] * len(FEATURE_NAMES)
     with pytest.raises(ValueError, match="hist_new_feature: in no driver"):
         feature_driver_matrix((*FEATURE_NAMES, "hist_new_feature"))
+
+
+def test_a_day_without_a_row_last_year_is_left_out_of_the_comparison(version_dir: Path) -> None:
+    from dataclasses import replace
+
+    from rossmann_core.data.panel import UNKNOWN
+    from rossmann_core.serving.explanations import explain_store
+    from rossmann_core.serving.servable import prepare
+
+    # GIVEN the version's history with store 1's row removed on an open day a year before a forecast day
+    version = load_version(version_dir)
+    history = version.history
+    origin_then = history.n_days - 1 - 364
+    day = origin_then + 1 + next(lead for lead in range(7, 14) if history.open[0, origin_then + 1 + lead] == 1)
+    opened, sales = history.open.copy(), history.sales.copy()
+    opened[0, day], sales[0, day] = UNKNOWN, np.nan
+    gapped = prepare(replace(version, history=replace(history, open=opened, sales=sales)))
+    # WHEN store 1 is explained from both histories
+    whole, with_gap = explain_store(prepare(version), 1), explain_store(gapped, 1)
+    # THEN every comparison stays finite, and the week of that day counts one open day fewer last year
+    week = next(i for i, w in enumerate(whole.weeks)
+                if w.first <= history.dates[day] + np.timedelta64(364, "D") < w.first + np.timedelta64(7, "D"))
+    before, after = whole.weeks[week].last_year, with_gap.weeks[week].last_year
+    assert before is not None and after is not None
+    assert np.isfinite(after.log_parts).all() and after.open_days == before.open_days - 1
+    assert after.actual == pytest.approx(before.actual - history.sales[0, day])

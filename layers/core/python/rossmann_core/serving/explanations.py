@@ -192,7 +192,7 @@ def _compare(last_year: LastYear, rows: np.ndarray, total: float, open_days: int
         return None, "the store was closed on every one of these days last year"
     if np.isnan(actual[opened]).any():
         return None, "last year's sales of some of these days are unknown"
-    actual_total = float(actual.sum())
+    actual_total = float(actual[opened].sum())
     if actual_total <= 0:
         return None, "no sales on these days last year"
     then_baseline, then_logs = _weighted_logs(last_year.forecast[rows], last_year.log_factors[rows], opened)
