@@ -38,6 +38,7 @@ from .config import (
     LstmSettings,
 )
 from .data import Dataset
+from .default_choice import default_model_choice
 from .export import git_commit, new_version_name, write_version
 from .hgb.train import train_boosting
 from .rf.train import train_forest
@@ -127,6 +128,9 @@ def train_model(
     }
     if ENSEMBLE in entries:
         manifest["default_model"] = ENSEMBLE
+        choice = default_model_choice(entries[ENSEMBLE]["weights"])
+        if choice is not None:
+            manifest["default_model_choice"] = choice
     version_dir = write_version(out_dir, files, manifest)
     log.info("training done in %.1f s", time.perf_counter() - started)
     return version_dir

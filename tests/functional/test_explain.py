@@ -187,3 +187,21 @@ def test_a_day_without_a_row_last_year_is_left_out_of_the_comparison(version_dir
     assert before is not None and after is not None
     assert np.isfinite(after.log_parts).all() and after.open_days == before.open_days - 1
     assert after.actual == pytest.approx(before.actual - history.sales[0, day])
+
+
+def test_the_manifest_records_why_the_default_is_the_ensemble(version_dir: Path) -> None:
+    import json
+
+    from training.config import BLEND_CHOICE_REPORT, BLEND_WEIGHTS
+
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    study = json.loads(BLEND_CHOICE_REPORT.read_text())
+    choice = manifest["default_model_choice"]
+    assert manifest["default_model"] == "ensemble"
+    assert choice["weights"] == {name: w for name, w in BLEND_WEIGHTS.items() if w > 0}
+    assert choice["judged_on"]["report"] == "reports/blend_weights_8_windows.json"
+    assert choice["judged_on"]["cutoffs"] == study["cutoffs"] and len(study["cutoffs"]) == 8
+    assert choice["served_weights_judged"]["weights"] == {name: w for name, w in BLEND_WEIGHTS.items()
+                                                          if name in study["served"]["weights"]}
+    assert choice["best_weights"]["mean_rmspe_without_worst_row"] == study["best"][0]["mean_rmspe_without_worst_row"]
+    assert choice["decision"].startswith("docs/decisions/")
