@@ -81,9 +81,11 @@ BLEND_WEIGHTS = MappingProxyType({"rf": 0.4, "hgb": 0.6, "lstm": 0.0})
 """The ensemble: weights of the members' corrected log forecasts, chosen on rolling backtest windows, not on one
 calibration window; a member of weight 0 is left out, the LSTM among them (docs/decisions/001-blend-weights.md,
 docs/decisions/004-lstm-outside-blend.md); the LSTM is still trained and served as its own model."""
-BLEND_CHOICE_REPORT = REPO_ROOT / "reports" / "blend_weights_8_windows.json"
-"""The blend study every weighting was judged in (``scripts/studies/blend_weights_study.py``); training copies its
-figures for the served and the best weighting into the manifest (``default_model_choice``)."""
+BLEND_CHOICE_REPORT = REPO_ROOT / "training" / "blend_choice.json"
+"""The report of the blend study the served weights were chosen in (``scripts/studies/blend_weights_study.py
+--out training/blend_choice.json``; figures per weighting and window, nothing per store-day), kept with the code
+(``reports/`` is not): training copies its figures for the served and the best weighting into the manifest
+(``default_model_choice``)."""
 BLEND_CHOICE_DECISION = "docs/decisions/004-lstm-outside-blend.md"
 """The decision page that says why the served weights are what they are."""
 

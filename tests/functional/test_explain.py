@@ -199,7 +199,7 @@ def test_the_manifest_records_why_the_default_is_the_ensemble(version_dir: Path)
     choice = manifest["default_model_choice"]
     assert manifest["default_model"] == "ensemble"
     assert choice["weights"] == {name: w for name, w in BLEND_WEIGHTS.items() if w > 0}
-    assert choice["judged_on"]["report"] == "reports/blend_weights_8_windows.json"
+    assert choice["judged_on"]["report"] == "training/blend_choice.json"
     assert choice["judged_on"]["cutoffs"] == study["cutoffs"] and len(study["cutoffs"]) == 8
     assert choice["served_weights_judged"]["weights"] == {name: w for name, w in BLEND_WEIGHTS.items()
                                                           if name in study["served"]["weights"]}
