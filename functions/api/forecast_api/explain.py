@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rossmann_core import HORIZON_DAYS
@@ -18,18 +18,17 @@ from rossmann_core.serving.explanations import (
     explain_store,
     sentence,
 )
-from rossmann_core.serving.servable import ForecastRequestError, StoreWithoutHistoryError, UnknownStoreError
 
-from .responses import to_json
-from .routes import ERRORS, ServableDep, to_overrides, unprocessable
+from .responses import nullable, to_json
+from .routes import ERRORS, ServableDep, answering, to_overrides, unprocessable
 from .schemas import (
-    MAX_STORE_ID,
     MODEL_NAME_PATTERN,
     STRICT_REQUEST,
     CovariateOverride,
     HorizonDays,
     IsoDate,
     ModelName,
+    StoreIdPath,
 )
 
 router = APIRouter()
@@ -110,11 +109,6 @@ class ExplainRequest(BaseModel):
         return self
 
 
-def nulled(values: np.ndarray) -> list[float | None]:
-    """Values as floats (unrounded: baseline x factors gives the forecast), NaN as null."""
-    return [None if np.isnan(v) else v for v in values.tolist()]
-
-
 def period_document(period: Period, what: str) -> dict[str, Any]:
     """A period of the answer (:class:`PeriodExplanation`) as plain values."""
     comparison = period.last_year
@@ -144,8 +138,8 @@ def explain_document(explained: StoreExplanation, servable: Any) -> dict[str, An
                     for name in DRIVERS],
         "comparison_parts": dict(PART_LABELS), "method": METHOD,
         "days": {"date": np.datetime_as_string(explained.date).tolist(), "open": explained.open.tolist(),
-                 "forecast": np.round(explained.forecast, 2).tolist(), "baseline": nulled(explained.baseline),
-                 "factors": {name: nulled(factors[:, i]) for i, name in enumerate(DRIVERS)}},
+                 "forecast": np.round(explained.forecast, 2).tolist(), "baseline": nullable(explained.baseline),
+                 "factors": {name: nullable(factors[:, i]) for i, name in enumerate(DRIVERS)}},
         "weeks": [period_document(week, "the same week last year") for week in explained.weeks],
         "window": period_document(explained.window, "the same days last year"),
     }
@@ -161,17 +155,10 @@ def run_explain(servable: ServableDep, store_id: int, start: dt.date | None, hor
         if outside:
             raise unprocessable((source, "covariates", outside[0], "store"), f"must be {store_id}, the store explained")
         overrides = to_overrides(request.covariates)
-    try:
+    with answering(source):
         explained = explain_store(servable, store_id, None if start is None else np.datetime64(start, "D"),
                                   horizon_days, model_name, overrides)
-    except (UnknownStoreError, StoreWithoutHistoryError) as error:
-        raise HTTPException(404, detail=str(error)) from None
-    except ForecastRequestError as error:
-        raise unprocessable((source, *error.loc), error.reason) from None
     return Response(to_json(explain_document(explained, servable)), media_type="application/json")
-
-
-StoreIdPath = Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")]
 
 
 @router.get("/stores/{store_id}/explain", response_model=ExplainResponse,

@@ -66,6 +66,11 @@ def forecast_document(servable: Servable, result: StoreForecasts, page: Page | N
     }
 
 
+def nullable(values: np.ndarray) -> list[float | None]:
+    """``values`` as floats, NaN as null."""
+    return [None if np.isnan(v) else v for v in values.tolist()]
+
+
 def to_json(document: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON; NaN or infinity is a bug and raises."""
     return json.dumps(document, separators=(",", ":"), allow_nan=False).encode()

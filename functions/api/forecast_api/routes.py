@@ -4,10 +4,11 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import COVARIATES, CovariateOverrides
@@ -25,7 +26,6 @@ from . import memory, model_state, paging
 from .middleware import record_forecast
 from .responses import forecast_document, to_json
 from .schemas import (
-    MAX_STORE_ID,
     MODEL_NAME_PATTERN,
     CovariateOverride,
     ForecastRequest,
@@ -34,6 +34,7 @@ from .schemas import (
     MessageResponse,
     ModelInfo,
     ModelsResponse,
+    StoreIdPath,
     ValidationErrorResponse,
     VersionInfo,
 )
@@ -66,6 +67,18 @@ ServableDep = Annotated[Servable, Depends(servable)]
 def unprocessable(loc: tuple[str | int, ...], reason: str) -> HTTPException:
     """A 422 shaped like FastAPI's own validation errors."""
     return HTTPException(422, detail=[{"loc": list(loc), "msg": reason, "type": "value_error"}])
+
+
+@contextlib.contextmanager
+def answering(source: str) -> Iterator[None]:
+    """Map a request's errors to HTTP: an unknown store or one without history 404, what cannot be served 422 with
+    ``source`` ("body" or "query") first in ``loc``."""
+    try:
+        yield
+    except (UnknownStoreError, StoreWithoutHistoryError) as error:
+        raise HTTPException(404, detail=str(error)) from None
+    except ForecastRequestError as error:
+        raise unprocessable((source, *error.loc), error.reason) from None
 
 
 def to_overrides(covariates: list[CovariateOverride]) -> CovariateOverrides | None:
@@ -102,15 +115,11 @@ def run_forecast(
     one at a time per process, and the memory they freed goes back to the system (:mod:`.memory`)."""
     large = len(store_ids) > LARGE_REQUEST_STORES
     with _large_requests if large else contextlib.nullcontext():
-        try:
+        with answering(source):
             result = forecast_stores(
                 model, store_ids, None if start is None else np.datetime64(start, "D"), horizon_days, model_name,
                 overrides,
             )
-        except (UnknownStoreError, StoreWithoutHistoryError) as error:
-            raise HTTPException(404, detail=str(error)) from None
-        except ForecastRequestError as error:
-            raise unprocessable((source, *error.loc), error.reason) from None
         body = to_json(forecast_document(model, result, page))
         if large:
             memory.release_freed()
@@ -181,7 +190,7 @@ def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
     "/stores/{store_id}/forecast", response_model=ForecastResponse, responses={404: ERRORS[404], 503: ERRORS[503]}
 )
 def store_forecast(
-    store_id: Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")],
+    store_id: StoreIdPath,
     model: ServableDep,
     horizon_days: Annotated[int, Query(ge=1, le=HORIZON_DAYS, description="days, 1..42")] = HORIZON_DAYS,
     model_name: Annotated[str | None, Query(alias="model", max_length=40, pattern=MODEL_NAME_PATTERN)] = None,

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -22,6 +23,8 @@ MAX_STORE_ID = 1_000_000
 MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 StoreId = Annotated[int, Field(ge=1, le=MAX_STORE_ID, description="Rossmann store id, e.g. 1..1115")]
+StoreIdPath = Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")]
+"""The ``{store_id}`` of a store's route."""
 HorizonDays = Annotated[int, Field(ge=1, le=HORIZON_DAYS, description="days to forecast, 1..42")]
 ModelName = Annotated[
     str,

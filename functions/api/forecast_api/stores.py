@@ -8,7 +8,7 @@ store's history). Stores without sales in that history are not forecast, so they
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, model_validator
 
 from rossmann_core.data.daily_csv import STATE_HOLIDAY_LETTERS
@@ -18,7 +18,7 @@ from rossmann_core.errors import UnknownStoreError
 from rossmann_core.serving.servable import Servable
 
 from .routes import ERRORS, ServableDep
-from .schemas import MAX_STORE_ID, MAX_STORES, STRICT_REQUEST, StateHolidayCode, StoreId
+from .schemas import MAX_STORES, STRICT_REQUEST, StateHolidayCode, StoreId, StoreIdPath
 
 router = APIRouter()
 
@@ -124,7 +124,7 @@ def stores(model: ServableDep) -> StoresResponse:
     "/stores/{store_id}/history", response_model=StoreHistoryResponse, responses={404: ERRORS[404], 503: ERRORS[503]}
 )
 def store_history(
-    store_id: Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")],
+    store_id: StoreIdPath,
     model: ServableDep,
     weeks: Annotated[int, Query(ge=1, le=MAX_HISTORY_WEEKS, description="weeks before the origin")] = HISTORY_WEEKS,
 ) -> StoreHistoryResponse:

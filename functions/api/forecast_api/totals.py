@@ -3,14 +3,13 @@
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 
-from rossmann_core.serving.servable import ForecastRequestError, StoreWithoutHistoryError, UnknownStoreError
 from rossmann_core.serving.totals import TotalsTable, forecast_totals
 
 from .middleware import record_forecast
-from .responses import to_json
-from .routes import ERRORS, ServableDep, to_overrides, unprocessable
+from .responses import nullable, to_json
+from .routes import ERRORS, ServableDep, answering, to_overrides
 from .schemas import TotalsRequest, TotalsResponse
 
 router = APIRouter()
@@ -23,7 +22,7 @@ NO_BAND = "This model version has no totals pool (trained before totals): no ban
 
 def cents(values: np.ndarray) -> list[float | None]:
     """Euros rounded to the cent; NaN becomes null."""
-    return [None if np.isnan(v) else v for v in np.round(values, 2).tolist()]
+    return nullable(np.round(values, 2))
 
 
 def totals_document(table: TotalsTable, servable: Any, request: TotalsRequest) -> dict[str, Any]:
@@ -51,12 +50,8 @@ def create_totals(request: TotalsRequest, model: ServableDep) -> Response:
     """Totals of the chain, federal states, store types, assortments, each store or one list of stores, per day,
     ISO week, calendar month or the whole window, with a 90 % band and the actual sales 52 weeks earlier."""
     start = None if request.start is None else np.datetime64(request.start, "D")
-    try:
+    with answering("body"):
         table = forecast_totals(model, request.group_by, request.period, start, request.horizon_days, request.model,
                                 to_overrides(request.covariates), request.stores)
-    except (UnknownStoreError, StoreWithoutHistoryError) as error:
-        raise HTTPException(404, detail=str(error)) from None
-    except ForecastRequestError as error:
-        raise unprocessable(("body", *error.loc), error.reason) from None
     record_forecast(int(table.stores.sum()), table.totals.sales.size)
     return Response(to_json(totals_document(table, model, request)), media_type="application/json")
