@@ -12,8 +12,13 @@ class Regressor(Protocol):
     def predict(self, features: np.ndarray) -> np.ndarray: ...
 
 
-def onnx_parity(onnx_model: bytes, model: Regressor, features: np.ndarray) -> float:
-    """Max |onnxruntime - scikit-learn| of the raw output on float32 ``features`` (n, n_features)."""
+def onnx_output(onnx_model: bytes, features: np.ndarray) -> np.ndarray:
+    """The graph's raw output (n,) through onnxruntime for float32 ``features`` (n, n_features)."""
     session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
-    onnx_out = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
+    return session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
+
+
+def onnx_parity(onnx_out: np.ndarray, model: Regressor, features: np.ndarray) -> float:
+    """Max |onnxruntime - scikit-learn| of the raw output on float32 ``features`` (n, n_features), given the graph's
+    :func:`onnx_output` ``onnx_out`` (n,) on them."""
     return float(np.max(np.abs(onnx_out - model.predict(features))))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .calibration import EarlierResiduals, calibrate
-from .parity import Regressor, onnx_parity
+from .parity import Regressor, onnx_output, onnx_parity
 from .tree_paths import paths_file_name, tree_paths
 from .tree_rows import TreeRows
 
@@ -27,8 +27,9 @@ def tree_entry(
     the trees split on (:func:`training.tree_paths.one_hot_columns`).
     """
     calibration = calibrate(rows.calib_y, calib_log, rows.calib_lead_days, earlier)
-    parity = onnx_parity(onnx_model, fitted, rows.calib_x)
-    paths, paths_parity = tree_paths(onnx_model, columns, rows.train_x, rows.calib_x)
+    graph_out = onnx_output(onnx_model, rows.calib_x)
+    parity = onnx_parity(graph_out, fitted, rows.calib_x)
+    paths, paths_parity = tree_paths(onnx_model, columns, rows.train_x, rows.calib_x, graph_out)
     log.info("%s calibration RMSPE %.4f (uncorrected %.4f), correction %.4f, ONNX parity %.2e, paths %.2e",
              name.upper(), calibration["metrics"]["calibration_rmspe"],
              calibration["metrics"]["calibration_rmspe_uncorrected"], calibration["correction"], parity, paths_parity)
