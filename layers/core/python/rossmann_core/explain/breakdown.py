@@ -82,7 +82,6 @@ def breakdown(version: ModelVersion, model: str, features: np.ndarray, level: np
         drivers = sum(weight * part.driver_log for weight, part in parts)
     else:
         baseline, drivers = _tree_breakdown(version, model, features, level)
-    drivers = drivers.copy()
     drivers[:, DRIVERS.index("correction")] += np.log(entry.correction)
     return Breakdown(baseline, drivers)
 

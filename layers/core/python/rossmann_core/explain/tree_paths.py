@@ -18,7 +18,7 @@ NaN, and a column's contribution is its feature's.
 """
 
 import io
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
 import numpy as np
@@ -153,7 +153,7 @@ def with_cover_values(paths: TreePaths, x: np.ndarray) -> TreePaths:
         value[level] = np.where(total > 0, weighted, (value[left] + value[right]) / 2)
         cover[level] = total
     interior = value[: paths.n_interior].astype(np.float32)
-    return TreePaths(**{**{f.name: getattr(paths, f.name) for f in fields(paths)}, "interior_value": interior})
+    return replace(paths, interior_value=interior)
 
 
 def _interior_levels(paths: TreePaths) -> list[np.ndarray]:
