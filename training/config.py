@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from rossmann_core.data.dates import WEEKDAY_YEAR_DAYS
-from rossmann_core.features.history import FEATURE_HISTORY_DAYS
+from rossmann_core.serving.explanations import HISTORY_DAYS_FOR_LAST_YEAR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "ROSSMANN_DATA_DIR"
@@ -17,7 +16,7 @@ MIN_HISTORY_DAYS = 112
 """A training origin needs at least this many days of history before it."""
 INTERVAL_LEVEL = 0.90
 """Nominal coverage of the prediction intervals."""
-STATE_HISTORY_DAYS = FEATURE_HISTORY_DAYS + WEEKDAY_YEAR_DAYS
+STATE_HISTORY_DAYS = HISTORY_DAYS_FOR_LAST_YEAR
 """Days of history serving keeps per store (819): every history feature at the origin (455 days), and at the
 origin 364 days earlier, from which an explanation compares a forecast with the same weeks last year
 (:mod:`rossmann_core.serving.explanations`). Days before the data's first are unknown."""
