@@ -16,11 +16,12 @@ from api_support import serving
 from rossmann_core import HORIZON_DAYS
 from synthetic import SyntheticData, write_synthetic_data
 from training.backtest import run_backtest
-from training.config import DATA_DIR_ENV, DEFAULT_DATA_DIR, ForestSettings, LstmSettings
+from training.config import DATA_DIR_ENV, DEFAULT_DATA_DIR, BoostingSettings, ForestSettings, LstmSettings
 from training.data import Dataset, load_dataset
 from training.train import train_model
 
 TINY_FOREST = ForestSettings(n_estimators=4, max_leaf_nodes=300, min_samples_leaf=2, n_jobs=1, interval_trees=2)
+TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
 TINY_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, calendar_embedding_dim=2,
                          head_units=8, epochs=1, batch_size=256, seeds=2)
 HOLDOUT_CUTOFF = np.datetime64("2015-01-10")

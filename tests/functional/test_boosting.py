@@ -6,19 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import HOLDOUT_CUTOFF, TINY_FOREST
+from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_FOREST
 from rossmann_core.data.panel import attach_covariates
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models.forecast import forecast_panel, horizon_rows
 from rossmann_core.models.tree_target import TREE_TARGET
 from rossmann_core.models.version import ModelVersion, load_version
-from training.config import BoostingSettings
 from training.data import Dataset
 from training.hgb.fit import fit_boosting
 from training.train import history_until, train_model
 from training.tree_rows import cutoff_training_rows
-
-TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,9 @@
 baseline x factors is the served forecast on every model and day, a week's parts add up, last year is compared,
 the generated promotion lift is recovered, a what-if is explained, and the LSTM-free models only are explained."""
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +13,26 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_support import serving
+from conftest import TINY_BOOSTING, TINY_FOREST
+from rossmann_core.data.panel import UNKNOWN
+from rossmann_core.explain.breakdown import breakdown, weekday_level
 from rossmann_core.explain.drivers import DRIVERS, FEATURE_DRIVERS, feature_driver_matrix, grouping_problems
+from rossmann_core.features.history import origin_stats
 from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.forecast import corrected_log_sales, horizon_rows, tree_features
 from rossmann_core.models.version import load_version
-from rossmann_core.serving.explanations import COMPARISON_PARTS
+from rossmann_core.serving.explanations import COMPARISON_PARTS, explain_store
+from rossmann_core.serving.servable import prepare
 from synthetic import PROMO_LIFT
-from training.config import BoostingSettings
+from training.config import BLEND_CHOICE_REPORT, BLEND_WEIGHTS
 from training.data import Dataset
 from training.train import train_model
 
-TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
 TREE_MODELS = ("rf", "hgb", "ensemble")
 
 
 @pytest.fixture(scope="module")
 def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import TINY_FOREST
-
     return train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), None, TINY_FOREST,
                        models=("rf", "hgb"), boosting=TINY_BOOSTING)
 
@@ -66,10 +71,6 @@ def test_baseline_times_factors_is_the_served_forecast_on_every_day(api: TestCli
 
 def test_the_exact_split_holds_before_rounding_on_every_model_and_row(version_dir: Path) -> None:
     # GIVEN every store-day of the horizon through the core, unrounded
-    from rossmann_core.explain.breakdown import breakdown, weekday_level
-    from rossmann_core.features.history import origin_stats
-    from rossmann_core.models.forecast import corrected_log_sales, horizon_rows, tree_features
-
     version = load_version(version_dir)
     history, origin = version.history, version.history.n_days - 43
     rows = np.arange(len(history.store_ids))
@@ -164,12 +165,6 @@ def test_every_feature_is_in_exactly_one_driver_and_a_new_feature_without_one_fa
 
 
 def test_a_day_without_a_row_last_year_is_left_out_of_the_comparison(version_dir: Path) -> None:
-    from dataclasses import replace
-
-    from rossmann_core.data.panel import UNKNOWN
-    from rossmann_core.serving.explanations import explain_store
-    from rossmann_core.serving.servable import prepare
-
     # GIVEN the version's history with store 1's row removed on an open day a year before a forecast day
     version = load_version(version_dir)
     history = version.history
@@ -190,10 +185,6 @@ def test_a_day_without_a_row_last_year_is_left_out_of_the_comparison(version_dir
 
 
 def test_the_manifest_records_why_the_default_is_the_ensemble(version_dir: Path) -> None:
-    import json
-
-    from training.config import BLEND_CHOICE_REPORT, BLEND_WEIGHTS
-
     manifest = json.loads((version_dir / "manifest.json").read_text())
     study = json.loads(BLEND_CHOICE_REPORT.read_text())
     choice = manifest["default_model_choice"]
