@@ -2,10 +2,10 @@
 per week, and each week against the same weeks last year (:mod:`rossmann_core.serving.explanations`)."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rossmann_core import HORIZON_DAYS
@@ -22,12 +22,14 @@ from rossmann_core.serving.explanations import (
 from .responses import nullable, to_json
 from .routes import ERRORS, ServableDep, answering, to_overrides, unprocessable
 from .schemas import (
-    MODEL_NAME_PATTERN,
     STRICT_REQUEST,
     CovariateOverride,
     HorizonDays,
+    HorizonQuery,
     IsoDate,
     ModelName,
+    ModelQuery,
+    StartQuery,
     StoreIdPath,
 )
 
@@ -166,9 +168,9 @@ def run_explain(servable: ServableDep, store_id: int, start: dt.date | None, hor
 def store_explain(
     store_id: StoreIdPath,
     model: ServableDep,
-    horizon_days: Annotated[int, Query(ge=1, le=HORIZON_DAYS, description="days, 1..42")] = HORIZON_DAYS,
-    model_name: Annotated[str | None, Query(alias="model", max_length=40, pattern=MODEL_NAME_PATTERN)] = None,
-    start: Annotated[dt.date | None, Query(description="first day; default the day after the history")] = None,
+    horizon_days: HorizonQuery = HORIZON_DAYS,
+    model_name: ModelQuery = None,
+    start: StartQuery = None,
 ) -> Response:
     """Why this number: the store's forecast per day and week as a baseline times one factor per driver, and each
     week against the same week last year. Tree models and their blend only: the LSTM answers 422 with the reason."""

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.covariates.assume import COVARIATES, CovariateOverrides
@@ -26,14 +26,16 @@ from . import memory, model_state, paging
 from .middleware import record_forecast
 from .responses import forecast_document, to_json
 from .schemas import (
-    MODEL_NAME_PATTERN,
     CovariateOverride,
     ForecastRequest,
     ForecastResponse,
     HealthResponse,
+    HorizonQuery,
     MessageResponse,
     ModelInfo,
+    ModelQuery,
     ModelsResponse,
+    StartQuery,
     StoreIdPath,
     ValidationErrorResponse,
     VersionInfo,
@@ -192,9 +194,9 @@ def create_forecasts(request: ForecastRequest, model: ServableDep) -> Response:
 def store_forecast(
     store_id: StoreIdPath,
     model: ServableDep,
-    horizon_days: Annotated[int, Query(ge=1, le=HORIZON_DAYS, description="days, 1..42")] = HORIZON_DAYS,
-    model_name: Annotated[str | None, Query(alias="model", max_length=40, pattern=MODEL_NAME_PATTERN)] = None,
-    start: Annotated[dt.date | None, Query(description="first day; default the day after the history")] = None,
+    horizon_days: HorizonQuery = HORIZON_DAYS,
+    model_name: ModelQuery = None,
+    start: StartQuery = None,
 ) -> Response:
     """The same forecast for one store, with assumed covariates."""
     return run_forecast(model, np.array([store_id]), start, horizon_days, model_name, None, "query")

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -25,6 +25,10 @@ MODEL_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 StoreId = Annotated[int, Field(ge=1, le=MAX_STORE_ID, description="Rossmann store id, e.g. 1..1115")]
 StoreIdPath = Annotated[int, Path(ge=1, le=MAX_STORE_ID, description="Rossmann store id")]
 """The ``{store_id}`` of a store's route."""
+HorizonQuery = Annotated[int, Query(ge=1, le=HORIZON_DAYS, description="days, 1..42")]
+ModelQuery = Annotated[str | None, Query(alias="model", max_length=40, pattern=MODEL_NAME_PATTERN)]
+StartQuery = Annotated[dt.date | None, Query(description="first day; default the day after the history")]
+"""The query of a store's GET route: how many days, which model, from which day."""
 HorizonDays = Annotated[int, Field(ge=1, le=HORIZON_DAYS, description="days to forecast, 1..42")]
 ModelName = Annotated[
     str,
