@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import CORRECTION_TRIM
 from .intervals import lead_week_quantiles
 from .metrics import rmspe, rmspe_correction
 
@@ -27,6 +28,12 @@ class EarlierResiduals:
     days: np.ndarray
 
 
+def correction_factor(actual: np.ndarray, pred: np.ndarray) -> float:
+    """The RMSPE correction of forecasts ``pred`` (n,) in euros against ``actual`` (n,): fitted without the
+    ``CORRECTION_TRIM`` share of rows with the largest errors."""
+    return rmspe_correction(actual, pred, CORRECTION_TRIM)
+
+
 def calibrate(
     actual: np.ndarray, log_pred: np.ndarray, lead_days: np.ndarray, earlier: EarlierResiduals | None = None
 ) -> dict:
@@ -36,7 +43,7 @@ def calibrate(
     ``earlier``: the forest's corrected residuals on the forecast days a year earlier.
     """
     pred = np.exp(log_pred)
-    correction = rmspe_correction(actual, pred)
+    correction = correction_factor(actual, pred)
     residuals = np.log(actual) - np.log(pred * correction)
     if earlier is not None:
         residuals = np.concatenate([residuals, earlier.log_residuals])

@@ -16,6 +16,9 @@ MIN_HISTORY_DAYS = 112
 """A training origin needs at least this many days of history before it."""
 INTERVAL_LEVEL = 0.90
 """Nominal coverage of the prediction intervals."""
+CORRECTION_TRIM = 0.001
+"""Share of the calibration rows with the largest squared percentage errors left out of every model's RMSPE
+correction (about 31 of 31,000 store-days; docs/decisions/018-correction-from-calibration-window.md)."""
 STATE_HISTORY_DAYS = HISTORY_DAYS_FOR_LAST_YEAR
 """Days of history serving keeps per store (819): every history feature at the origin (455 days), and at the
 origin 364 days earlier, from which an explanation compares a forecast with the same weeks last year

@@ -17,9 +17,10 @@ import numpy as np
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import attach_covariates
 from rossmann_core.features.tabular import FeatureBuilder
+from training.calibration import correction_factor
 from training.config import ForestSettings, data_dir
 from training.data import load_dataset
-from training.metrics import rmspe, rmspe_correction
+from training.metrics import rmspe
 from training.rf.fit import fit_forest, predict_log_sales
 from training.tree_rows import training_rows
 from training.windows import origin_rows, scorable
@@ -53,7 +54,7 @@ def main() -> None:
         pipeline = fit_forest(train_x, train_y, settings)
         seconds = time.perf_counter() - started
         calib = np.exp(predict_log_sales(pipeline, calib_x))
-        correction = rmspe_correction(calib_y, calib)
+        correction = correction_factor(calib_y, calib)
         test = np.exp(predict_log_sales(pipeline, test_x)) * correction
         nodes = sum(tree.tree_.node_count for tree in pipeline[-1].estimators_)
         print(json.dumps({

@@ -12,9 +12,8 @@ import numpy as np
 from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES
 
-from ..calibration import EarlierResiduals
+from ..calibration import EarlierResiduals, correction_factor
 from ..config import ForestSettings
-from ..metrics import rmspe_correction
 from ..tree_entry import tree_entry
 from ..tree_paths import one_hot_columns
 from ..tree_rows import TreeRows
@@ -37,7 +36,7 @@ def train_forest(
     pipeline = fit_forest(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - fit_started
     calib_log = predict_log_sales(pipeline, rows.calib_x)
-    correction = rmspe_correction(rows.calib_y, np.exp(calib_log))
+    correction = correction_factor(rows.calib_y, np.exp(calib_log))
     interval = interval_origins(history.n_days - 1)
     origins = interval + totals_origins(history.n_days - 1, settings.totals_window_weeks, interval)
     windows = []
