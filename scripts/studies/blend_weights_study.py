@@ -14,6 +14,10 @@ its own correction, about 1.00, is left out). Printed:
   weighting of ``training.config.BLEND_WEIGHTS``;
 - leave one window out: the best weighting on the other windows, scored on the one left out.
 
+``--refit-corrections`` refits each member's correction on its calibration rows by training's current rule
+(:func:`training.calibration.correction_factor`) instead of the version's: for backtests trained before that rule
+changed (the refit gives the manifest's factor exactly under the rule a version was trained with).
+
 ``--extra-artifacts`` adds the members of further rolling backtests with the same cutoffs (e.g. an LSTM-only
 backtest, ``--model lstm``): each window's members are those of every backtest, scored on the same rows.
 
@@ -36,8 +40,11 @@ from rossmann_core.data.panel import attach_covariates
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.manifest import BlendEntry
 from rossmann_core.models.registry import latest_version
-from rossmann_core.models.version import load_version
+from rossmann_core.models.version import ModelVersion, load_version
+from scripts.studies.correction_fit_study import uncorrected_rows
+from scripts.studies.interval_pool_study import calibration_panel
 from training import config
+from training.calibration import correction_factor
 from training.data import Dataset, load_dataset
 from training.metrics import rmspe_without_worst_row
 
@@ -48,8 +55,15 @@ Window = tuple[str, np.ndarray, dict[str, np.ndarray], np.ndarray]
 """(cutoff, actual sales (n,), corrected log forecast (n,) per member, lead days (n,)) on a window's scored rows."""
 
 
-def member_log_forecasts(dataset: Dataset, version_dir: Path) -> Window:
-    """The :data:`Window` of a window version: every member (each model with its own graph) through onnxruntime."""
+def refitted_corrections(dataset: Dataset, version: ModelVersion) -> dict[str, float]:
+    """Each member's correction refitted on its calibration rows (C-41..C from origin C-42) by training's rule."""
+    rows = uncorrected_rows(dataset, version, *calibration_panel(dataset, version.history.dates[-1]))
+    return {name: correction_factor(rows.actual, np.exp(log)) for name, log in rows.logs.items()}
+
+
+def member_log_forecasts(dataset: Dataset, version_dir: Path, refit: bool = False) -> Window:
+    """The :data:`Window` of a window version: every member (each model with its own graph) through onnxruntime;
+    ``refit``: corrected by :func:`refitted_corrections` instead of the version's factors."""
     version = load_version(version_dir)
     cutoff = version.history.dates[-1]
     panel = attach_covariates(version.history, dataset.panel.window(cutoff + DAY, cutoff + HORIZON_DAYS * DAY))
@@ -64,6 +78,9 @@ def member_log_forecasts(dataset: Dataset, version_dir: Path) -> Window:
         actual = sales[scored]
         logs[name] = np.log(forecast.sales[scored])
         lead_days = forecast.lead_days[scored]
+    if refit:
+        for name, factor in refitted_corrections(dataset, version).items():
+            logs[name] += np.log(factor / version.manifest.models[name].correction)
     return str(cutoff), actual, logs, lead_days
 
 
@@ -127,13 +144,16 @@ def merged(window: Window, extra: Window) -> Window:
     return cutoff, actual, {**logs, **other_logs}, leads
 
 
-def backtest_windows(dataset: Dataset, artifacts: Path, extra: list[Path] | None = None) -> list[Window]:
+def backtest_windows(
+    dataset: Dataset, artifacts: Path, extra: list[Path] | None = None, refit: bool = False
+) -> list[Window]:
     """:func:`member_log_forecasts` of every window version of a rolling backtest, latest cutoff first, with the
     members of the ``extra`` backtests of the same cutoffs (:func:`merged`)."""
     folders = sorted((artifacts / "backtests" / "windows").iterdir(), reverse=True)
-    windows = [member_log_forecasts(dataset, f / "models" / latest_version(str(f / "models"))) for f in folders]
+    windows = [member_log_forecasts(dataset, f / "models" / latest_version(str(f / "models")), refit)
+               for f in folders]
     for other in extra or []:
-        windows = [merged(w, e) for w, e in zip(windows, backtest_windows(dataset, other), strict=True)]
+        windows = [merged(w, e) for w, e in zip(windows, backtest_windows(dataset, other, refit=refit), strict=True)]
     return windows
 
 
@@ -142,12 +162,15 @@ def main() -> None:
     parser.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))
     parser.add_argument("--extra-artifacts", nargs="*", default=[],
                         help="further rolling backtests (same cutoffs) whose members join the study")
+    parser.add_argument("--refit-corrections", action="store_true",
+                        help="refit every member's correction by training's current rule")
     parser.add_argument("--data-dir")
     parser.add_argument("--step", type=float, default=0.05, help="grid step of the weights")
     parser.add_argument("--out", help="also write the figures as JSON")
     args = parser.parse_args()
     dataset = load_dataset(config.data_dir(args.data_dir))
-    windows = backtest_windows(dataset, Path(args.artifacts), [Path(p) for p in args.extra_artifacts])
+    windows = backtest_windows(dataset, Path(args.artifacts), [Path(p) for p in args.extra_artifacts],
+                               args.refit_corrections)
     result = study([w[:3] for w in windows], args.step)
     print(json.dumps(result, indent=1))
     if args.out:
