@@ -16,6 +16,12 @@ window: each alone and every log blend ``w * direct + (1 - w) * ensemble`` (w on
 others scored on it. Printed and written as JSON; ``--cache`` keeps each window's direct forecast (row-level data:
 outside the repository) so that a second run only rescores.
 
+Variants: ``--holdout-days 42`` trains as the served models are (up to C-42, corrected on C-41..C by training's
+rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead
+(the store's number as an ordinal); ``--customers`` adds the Customers history up to the statistics' day (mean log
+customers by weekday x promo, log sales per customer, the 91-day trend of customers); positional cutoffs run only
+those windows.
+
     PYTHONPATH=...:<lightgbm dir> .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest
         artifacts> --cache /tmp/direct --out reports/direct_gbm.json
 """
