@@ -36,13 +36,12 @@ from typing import Any
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.data.panel import attach_covariates
+from rossmann_core.data.panel import Panel
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.manifest import BlendEntry
 from rossmann_core.models.registry import latest_version
 from rossmann_core.models.version import ModelVersion, load_version
-from scripts.studies.correction_fit_study import uncorrected_rows
-from scripts.studies.interval_pool_study import calibration_panel
+from scripts.studies.interval_pool_study import calibration_panel, test_panel
 from training import config
 from training.calibration import correction_factor
 from training.data import Dataset, load_dataset
@@ -55,29 +54,39 @@ Window = tuple[str, np.ndarray, dict[str, np.ndarray], np.ndarray]
 """(cutoff, actual sales (n,), corrected log forecast (n,) per member, lead days (n,)) on a window's scored rows."""
 
 
-def refitted_corrections(dataset: Dataset, version: ModelVersion) -> dict[str, float]:
-    """Each member's correction refitted on its calibration rows (C-41..C from origin C-42) by training's rule."""
-    rows = uncorrected_rows(dataset, version, *calibration_panel(dataset, version.history.dates[-1]))
-    return {name: correction_factor(rows.actual, np.exp(log)) for name, log in rows.logs.items()}
-
-
-def member_log_forecasts(dataset: Dataset, version_dir: Path, refit: bool = False) -> Window:
-    """The :data:`Window` of a window version: every member (each model with its own graph) through onnxruntime;
-    ``refit``: corrected by :func:`refitted_corrections` instead of the version's factors."""
-    version = load_version(version_dir)
-    cutoff = version.history.dates[-1]
-    panel = attach_covariates(version.history, dataset.panel.window(cutoff + DAY, cutoff + HORIZON_DAYS * DAY))
+def scored_members(
+    dataset: Dataset, version: ModelVersion, panel: Panel, origin: int
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """(actual sales (n,), each member's corrected log forecast (n,), lead days (n,)) of the 42 days after
+    ``origin`` of ``panel`` on open days with sales, every member (each model with its own graph) through
+    onnxruntime; every member forecasts the same rows in the same order."""
     members = [name for name, entry in version.manifest.models.items() if not isinstance(entry, BlendEntry)]
-    logs, actual = {}, None
+    logs, actual, lead_days = {}, np.empty(0), np.empty(0, dtype=np.int64)
     for name in members:
-        forecast = forecast_panel(version, panel, version.history.n_days - 1, HORIZON_DAYS, name)
+        forecast = forecast_panel(version, panel, origin, HORIZON_DAYS, name)
         day = ((forecast.date - dataset.panel.start) / DAY).astype(np.int64)
         store = version.stores.index_of(forecast.store)
         sales = dataset.panel.sales[store, day]
         scored = np.isfinite(sales) & (sales > 0) & (dataset.panel.open[store, day] == 1)
-        actual = sales[scored]
+        actual = sales[scored].astype(np.float64)
         logs[name] = np.log(forecast.sales[scored])
         lead_days = forecast.lead_days[scored]
+    return actual, logs, lead_days
+
+
+def refitted_corrections(dataset: Dataset, version: ModelVersion) -> dict[str, float]:
+    """Each member's correction refitted on its calibration rows (C-41..C from origin C-42) by training's rule."""
+    actual, logs, _ = scored_members(dataset, version, *calibration_panel(dataset, version.history.dates[-1]))
+    return {name: correction_factor(actual, np.exp(log) / version.manifest.models[name].correction)
+            for name, log in logs.items()}
+
+
+def member_log_forecasts(dataset: Dataset, version_dir: Path, refit: bool = False) -> Window:
+    """The :data:`Window` of a window version: :func:`scored_members` of the 42 days after its cutoff;
+    ``refit``: corrected by :func:`refitted_corrections` instead of the version's factors."""
+    version = load_version(version_dir)
+    cutoff = version.history.dates[-1]
+    actual, logs, lead_days = scored_members(dataset, version, *test_panel(dataset, version, cutoff))
     if refit:
         for name, factor in refitted_corrections(dataset, version).items():
             logs[name] += np.log(factor / version.manifest.models[name].correction)

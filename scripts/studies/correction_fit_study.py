@@ -27,18 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
-from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.manifest import BlendEntry
 from rossmann_core.models.version import ModelVersion, load_version
+from scripts.studies.blend_weights_study import scored_members
 from scripts.studies.interval_pool_study import calibration_panel, test_panel, window_versions
 from training import config
 from training.calibration import blend_log
 from training.data import Dataset, load_dataset
 from training.metrics import rmspe, rmspe_correction, rmspe_without_worst_row
 
-DAY = np.timedelta64(1, "D")
 TRIMS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01)
 
 
@@ -62,18 +60,9 @@ class WindowRows:
 
 def uncorrected_rows(dataset: Dataset, version: ModelVersion, panel: Panel, origin: int) -> Rows:
     """Every member's uncorrected log forecast of the 42 days after ``origin`` of ``panel``, on open days with
-    sales (every member forecasts the same rows in the same order)."""
-    members = [n for n, e in version.manifest.models.items() if not isinstance(e, BlendEntry)]
-    logs, actual = {}, np.empty(0)
-    for name in members:
-        forecast = forecast_panel(version, panel, origin, HORIZON_DAYS, name)
-        day = ((forecast.date - dataset.panel.start) / DAY).astype(np.int64)
-        store = version.stores.index_of(forecast.store)
-        sales = dataset.panel.sales[store, day]
-        scored = np.isfinite(sales) & (sales > 0) & (dataset.panel.open[store, day] == 1)
-        actual = sales[scored].astype(np.float64)
-        logs[name] = np.log(forecast.sales[scored]) - np.log(version.manifest.models[name].correction)
-    return Rows(actual, logs)
+    sales (:func:`scripts.studies.blend_weights_study.scored_members` less each member's correction)."""
+    actual, logs, _ = scored_members(dataset, version, panel, origin)
+    return Rows(actual, {name: log - np.log(version.manifest.models[name].correction) for name, log in logs.items()})
 
 
 def load_window(dataset: Dataset, version_dir: Path) -> WindowRows:
