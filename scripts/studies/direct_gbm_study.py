@@ -17,10 +17,11 @@ others scored on it. Printed and written as JSON; ``--cache`` keeps each window'
 outside the repository) so that a second run only rescores.
 
 Variants: ``--holdout-days 42`` trains as the served models are (up to C-42, corrected on C-41..C by training's
-rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead
-(the store's number as an ordinal); ``--customers`` adds the Customers history up to the statistics' day (mean log
-customers by weekday x promo, log sales per customer, the 91-day trend of customers); positional cutoffs run only
-those windows.
+rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead (the
+store's number as an ordinal), ``lightgbm-ordinal`` LightGBM with the store as an ordinal, ``lightgbm-cat8`` with
+small categorical splits (:func:`fitted_model`); ``--customers`` adds the Customers history up to the statistics'
+day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of customers); positional
+cutoffs run only those windows.
 
     PYTHONPATH=...:<lightgbm dir> .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest
         artifacts> --cache /tmp/direct --out reports/direct_gbm.json
@@ -68,6 +69,10 @@ PARAMS = {
     "max_cat_to_onehot": 4, "cat_smooth": 10, "max_bin": 255, "seed": 0, "verbose": -1,
 }
 ROUNDS = 1500
+SMALL_CATEGORICAL_SPLITS = {"max_cat_threshold": 8}
+"""Each categorical split sends at most 8 stores one way: an ONNX tree ensemble tests a store against each listed
+category in its own node (the default, 32, made 200 trees on 1,115 stores 13.6 MB)."""
+LIBRARIES = ("lightgbm", "lightgbm-cat8", "lightgbm-ordinal", "sklearn")
 CUSTOMER_FEATURES = ("customers_dow_promo_mean_log", "spend_mean_log_365", "customers_trend_log_91_365")
 WEIGHTS = np.round(np.arange(0, 1.01, 0.1), 2)
 log = logging.getLogger("direct_gbm_study")
@@ -148,14 +153,18 @@ def served_rows(dataset: Dataset, version_dir: Path) -> tuple[int, np.ndarray, n
 
 
 def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray) -> Any:
-    """LightGBM with the store as a categorical feature, or scikit-learn's HistGradientBoosting (at most 255
-    categories, so the store stays an ordinal code there, split like any number); either has ``predict``."""
-    if library == "lightgbm":
+    """LightGBM with the store as a categorical feature (``lightgbm``; ``lightgbm-cat8``: at most 8 stores on a
+    split's one side, :data:`SMALL_CATEGORICAL_SPLITS`) or as an ordinal code (``lightgbm-ordinal``), or
+    scikit-learn's HistGradientBoosting (at most 255 categories, so the store stays an ordinal code there, split like
+    any number); each has ``predict``."""
+    if library.startswith("lightgbm"):
         import lightgbm
 
         names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
-        data = lightgbm.Dataset(train_x, train_y, feature_name=names, categorical_feature=["store"])
-        return lightgbm.train(PARAMS, data, num_boost_round=ROUNDS)
+        categorical = [] if library == "lightgbm-ordinal" else ["store"]
+        params = PARAMS | (SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {})
+        data = lightgbm.Dataset(train_x, train_y, feature_name=names, categorical_feature=categorical)
+        return lightgbm.train(params, data, num_boost_round=ROUNDS)
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
@@ -237,7 +246,7 @@ def main() -> None:
     parser.add_argument("cutoffs", nargs="*", help="window cutoffs to run (default: every window found)")
     parser.add_argument("--artifacts", default=str(config.DEFAULT_ARTIFACTS_DIR))
     parser.add_argument("--cache", help="folder for each window's direct forecast (outside the repo)")
-    parser.add_argument("--library", choices=("lightgbm", "sklearn"), default="lightgbm")
+    parser.add_argument("--library", choices=LIBRARIES, default="lightgbm")
     parser.add_argument("--holdout-days", type=int, default=0, help="train up to the cutoff less these days")
     parser.add_argument("--customers", action="store_true", help="add the Customers history features")
     parser.add_argument("--data-dir")
