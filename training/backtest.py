@@ -24,6 +24,7 @@ from rossmann_core.models.version import ModelVersion, load_version
 
 from .config import (
     DEFAULT_BOOSTING,
+    DEFAULT_DIRECT,
     DEFAULT_FOREST,
     DEFAULT_LSTM,
     ENSEMBLE,
@@ -39,7 +40,7 @@ from .train import train_model
 
 log = logging.getLogger(__name__)
 
-TRAINED_FOR = {"rf": ("rf",), "hgb": ("hgb",), "lstm": ("lstm",), ENSEMBLE: MODELS}
+TRAINED_FOR = {"rf": ("rf",), "hgb": ("hgb",), "direct": ("direct",), "lstm": ("lstm",), ENSEMBLE: MODELS}
 """The models a backtest of each model trains (the ensemble's: every model, so that each is scored as a member)."""
 
 
@@ -164,7 +165,8 @@ def min_cutoff_day(models: Sequence[str], lstm_settings: LstmSettings) -> int:
     (HORIZON_DAYS each); before the first training origin the RF needs MIN_HISTORY_DAYS
     (training/windows.py) and the LSTM a full lookback, the origin included (training/lstm/windows.py).
     """
-    before_origin = {"rf": MIN_HISTORY_DAYS, "hgb": MIN_HISTORY_DAYS, "lstm": 7 * lstm_settings.lookback_weeks - 1}
+    before_origin = {"rf": MIN_HISTORY_DAYS, "hgb": MIN_HISTORY_DAYS, "direct": MIN_HISTORY_DAYS,
+                     "lstm": 7 * lstm_settings.lookback_weeks - 1}
     return 2 * HORIZON_DAYS + max(before_origin[name] for name in models)
 
 
@@ -280,13 +282,15 @@ def summarize(windows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def backtest_settings(
     models: Sequence[str], settings: ForestSettings, lstm_settings: LstmSettings, lstm_epochs: int | None
 ) -> dict[str, Any]:
-    """The settings of the trained ``models`` as recorded in a result: ``forest``, ``lstm`` and
-    ``lstm_epochs_override`` (the epochs given for the backtest; None: the served LSTM's)."""
+    """The settings of the trained ``models`` as recorded in a result: ``forest``, ``boosting``, ``direct``,
+    ``lstm`` and ``lstm_epochs_override`` (the epochs given for the backtest; None: the served LSTM's)."""
     used: dict[str, Any] = {}
     if "rf" in models:
         used["forest"] = asdict(settings)
     if "hgb" in models:
         used["boosting"] = asdict(DEFAULT_BOOSTING)
+    if "direct" in models:
+        used["direct"] = asdict(DEFAULT_DIRECT)
     if "lstm" in models:
         used["lstm"] = asdict(lstm_settings)
         used["lstm_epochs_override"] = lstm_epochs

@@ -72,14 +72,26 @@ class BoostingSettings:
 
 DEFAULT_BOOSTING = BoostingSettings()
 
-MODELS = ("rf", "hgb", "lstm")
+
+@dataclass(frozen=True)
+class DirectSettings(BoostingSettings):
+    """The direct member (:mod:`training.direct`): histogram gradient boosting over every open day up to the
+    calibration window, the store's number among its features (docs/decisions/030-direct-model.md)."""
+
+    max_iter: int = 1000
+    min_samples_leaf: int = 50
+
+
+DEFAULT_DIRECT = DirectSettings()
+
+MODELS = ("rf", "hgb", "direct", "lstm")
 """Trainable models; with every member of BLEND_WEIGHTS (weight > 0), a version also holds their blend as
 :data:`ENSEMBLE`."""
 ENSEMBLE = "ensemble"
 """The blend of the members (a model with no file of its own) and, when trained, the version's default model."""
 SERVED_DEFAULT = ENSEMBLE
 """The model the product serves by default, and so the default of ``backtest --model``."""
-BLEND_WEIGHTS = MappingProxyType({"rf": 0.4, "hgb": 0.6, "lstm": 0.0})
+BLEND_WEIGHTS = MappingProxyType({"rf": 0.2, "hgb": 0.2, "direct": 0.6, "lstm": 0.0})
 """The ensemble: weights of the members' corrected log forecasts, chosen on rolling backtest windows, not on one
 calibration window; a member of weight 0 is left out, the LSTM among them (docs/decisions/001-blend-weights.md,
 docs/decisions/004-lstm-outside-blend.md); the LSTM is still trained and served as its own model."""

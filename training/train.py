@@ -28,17 +28,20 @@ from .calibration import calibrate, fit_blend
 from .config import (
     BLEND_WEIGHTS,
     DEFAULT_BOOSTING,
+    DEFAULT_DIRECT,
     DEFAULT_FOREST,
     DEFAULT_LSTM,
     ENSEMBLE,
     MODELS,
     STATE_HISTORY_DAYS,
     BoostingSettings,
+    DirectSettings,
     ForestSettings,
     LstmSettings,
 )
 from .data import Dataset
 from .default_choice import default_model_choice
+from .direct import train_direct
 from .export import git_commit, new_version_name, write_version
 from .hgb.train import train_boosting
 from .rf.train import train_forest
@@ -60,6 +63,7 @@ def train_model(
     dataset: Dataset, out_dir: Path, cutoff: np.datetime64 | None = None,
     settings: ForestSettings = DEFAULT_FOREST, models: Sequence[str] = ("rf",),
     lstm_settings: LstmSettings = DEFAULT_LSTM, boosting: BoostingSettings = DEFAULT_BOOSTING,
+    direct: DirectSettings = DEFAULT_DIRECT,
 ) -> Path:
     """Train, calibrate and export a model version from data up to ``cutoff``; return its folder.
 
@@ -82,7 +86,7 @@ def train_model(
     first_train_day = dates[0]
     rows: dict[str, int] = {"calibration": len(calib_y)}
     earlier, forest_windows = None, []
-    if {"rf", "hgb"} & set(models):
+    if {"rf", "hgb", "direct"} & set(models):
         trees = tree_rows(history, dataset.stores, calib_idx, settings.max_train_rows, settings.random_state)
         first_train_day, rows["train"] = dates[trees.train_idx[1].min()], len(trees.train_y)
     if "rf" in models:
@@ -91,6 +95,9 @@ def train_model(
     if "hgb" in models:
         boosting_files, entries["hgb"], calib_logs["hgb"] = train_boosting(trees, boosting, earlier)
         files.update(boosting_files)
+    if "direct" in models:
+        direct_files, entries["direct"], calib_logs["direct"] = train_direct(history, trees, direct, earlier)
+        files.update(direct_files)
     if "lstm" in models:
         from .lstm.train import train_lstm
 

@@ -16,12 +16,24 @@ from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import DataRangeError
-from rossmann_core.features.tabular import FeatureBuilder
+from rossmann_core.features.tabular import FEATURE_NAMES, MISSING, FeatureBuilder
 
 from .config import MIN_HISTORY_DAYS
 from .windows import origin_rows
 
 log = logging.getLogger(__name__)
+
+PER_ORIGIN_UNUSED = ("store_id",)
+"""Features the per-origin members (forest, boosting) are trained without: they learn a store from its history
+features, and the store's number is the direct model's (:mod:`training.direct`)."""
+
+
+def without_features(features: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """``features`` (n, n_features) with the columns ``names`` set to MISSING, in place. A tree trained on a
+    constant column never splits on it, so one feature matrix serves every tree model: each ignores the values of
+    the columns it was trained without."""
+    features[:, [FEATURE_NAMES.index(name) for name in names]] = MISSING
+    return features
 
 
 def training_rows(panel: Panel, last_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -69,7 +81,8 @@ def tree_rows(
     started = time.perf_counter()
     builder = FeatureBuilder(history, stores)
     train_idx = cutoff_training_rows(history, max_rows, seed)
-    rows = TreeRows(builder, train_idx, builder.build(*train_idx), history.sales[train_idx[:2]],
+    train_x = without_features(builder.build(*train_idx), PER_ORIGIN_UNUSED)
+    rows = TreeRows(builder, train_idx, train_x, history.sales[train_idx[:2]],
                     builder.build(*calib_idx), history.sales[calib_idx[:2]], calib_idx[1] - calib_idx[2])
     log.info("features: %d training rows, %d calibration rows, %.1f s",
              len(rows.train_y), len(rows.calib_y), time.perf_counter() - started)

@@ -17,7 +17,7 @@ def horizon_triples(panel: Panel, origin: int, horizon: int = 42) -> tuple[np.nd
 
 
 def test_feature_names_are_unique_and_hold_the_baseline() -> None:
-    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES) == 45
+    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES) == 46
     assert BASELINE_FEATURE in FEATURE_NAMES
     assert "customers" not in " ".join(FEATURE_NAMES).lower()
 

@@ -17,6 +17,7 @@ from rossmann_core.features.tabular import FEATURE_NAMES
 from rossmann_core.models.tree_target import TREE_TARGET
 
 from ..config import ForestSettings
+from ..tree_rows import PER_ORIGIN_UNUSED
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,10 @@ PROGRESS_TREES = 8
 
 
 def make_pipeline(settings: ForestSettings) -> Pipeline:
-    """One-hot the categorical codes, pass the rest through, then the forest."""
+    """One-hot the categorical codes, pass the rest through but the features the per-origin members are trained
+    without (dropped, so the forest draws its split candidates from the features it uses), then the forest."""
     categorical = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
-    numeric = [i for i in range(len(FEATURE_NAMES)) if i not in categorical]
+    numeric = [i for i, name in enumerate(FEATURE_NAMES) if i not in categorical and name not in PER_ORIGIN_UNUSED]
     encode = ColumnTransformer(
         [
             ("categorical", OneHotEncoder(sparse_output=False, handle_unknown="ignore"), categorical),

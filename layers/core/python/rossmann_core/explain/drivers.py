@@ -29,7 +29,7 @@ DRIVER_DESCRIPTIONS = MappingProxyType({
     "promotion": "Promo on the day, days since and until promotions, Promo2",
     "holidays": "state and school holidays, days around them, Easter and Christmas",
     "closures": "days since and until the store's closures",
-    "store": "store type, assortment, competition distance and age",
+    "store": "the store itself, its type, assortment, competition distance and age",
     "correction": "the model's RMSPE correction factor (a fixed factor per model)",
 })
 """What each driver holds, in a planner's words."""
@@ -55,7 +55,7 @@ FEATURE_DRIVERS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "hist_holiday_ratio_log",
     ),
     "closures": ("days_since_closed", "days_until_closed"),
-    "store": ("store_type", "assortment", "competition_distance", "competition_open_months"),
+    "store": ("store_type", "assortment", "competition_distance", "competition_open_months", "store_id"),
 })
 """The features whose tree contributions make up each driver ("correction" holds none: it is the model's RMSPE
 correction factor)."""

@@ -48,7 +48,7 @@ EVENT_FEATURES = (
 )
 STORE_FEATURES = (
     "store_type", "assortment", "competition_distance", "competition_open_months",
-    "promo2", "promo2_weeks", "promo2_active_month",
+    "promo2", "promo2_weeks", "promo2_active_month", "store_id",
 )
 HISTORY_FEATURES = (
     "lead_days", "hist_mean_log_365", "hist_mean_log_91", "hist_mean_log_28", "hist_std_log_365",
@@ -134,6 +134,7 @@ def store_features(stores: StoreTable, store: np.ndarray, dates: np.ndarray) -> 
         "promo2": stores.promo2[store],
         "promo2_weeks": np.where(stores.promo2[store] == 1, promo2_weeks, np.nan),
         "promo2_active_month": (started & stores.promo2_months[store, months - 1]).astype(np.int64),
+        "store_id": stores.store_id[store],
     }
 
 
@@ -196,14 +197,15 @@ class FeatureBuilder:
             self._stats[origin] = origin_stats(self.panel, origin)
         return self._stats[origin]
 
-    def build(self, store: np.ndarray, day: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    def build(self, store: np.ndarray, day: np.ndarray, origin: np.ndarray, in_sample: bool = False) -> np.ndarray:
         """Features of shape (n, len(FEATURE_NAMES)), float32; NaN becomes MISSING.
 
         ``store``, ``day``, ``origin`` are int arrays of shape (n,): panel store rows, target day
-        indices and origin day indices with ``origin < day``.
+        indices and origin day indices with ``origin < day``; ``in_sample`` also allows days up to their origin
+        (the direct model's training rows, :mod:`training.direct`: the statistics at the end of its training days).
         """
         store, day, origin = (np.asarray(a, dtype=np.int64) for a in (store, day, origin))
-        if np.any(origin >= day):
+        if not in_sample and np.any(origin >= day):
             raise ValueError("every target day must come after its origin")
         dates = self.panel.start + day.astype("timedelta64[D]")
         promo = self.panel.promo[store, day].astype(np.int64)
