@@ -14,14 +14,26 @@ from moto.server import ThreadedMotoServer
 
 from api_support import serving
 from rossmann_core import HORIZON_DAYS
+from rossmann_core.data.panel import attach_covariates
+from rossmann_core.features.tabular import FeatureBuilder
+from rossmann_core.models.forecast import horizon_rows
+from rossmann_core.models.version import ModelVersion
 from synthetic import SyntheticData, write_synthetic_data
 from training.backtest import run_backtest
-from training.config import DATA_DIR_ENV, DEFAULT_DATA_DIR, BoostingSettings, ForestSettings, LstmSettings
+from training.config import (
+    DATA_DIR_ENV,
+    DEFAULT_DATA_DIR,
+    BoostingSettings,
+    DirectSettings,
+    ForestSettings,
+    LstmSettings,
+)
 from training.data import Dataset, load_dataset
 from training.train import train_model
 
 TINY_FOREST = ForestSettings(n_estimators=4, max_leaf_nodes=300, min_samples_leaf=2, n_jobs=1, interval_trees=2)
 TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
+TINY_DIRECT = DirectSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
 TINY_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, calendar_embedding_dim=2,
                          head_units=8, epochs=1, batch_size=256, seeds=2)
 HOLDOUT_CUTOFF = np.datetime64("2015-01-10")
@@ -154,3 +166,12 @@ def client(synthetic_version_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     """The API app (``create_app()``) through TestClient, serving the tiny forest's local registry."""
     with serving(monkeypatch, synthetic_version_dir.parent) as test_client:
         yield test_client
+
+
+def served_rows(version: ModelVersion, dataset: Dataset, days: int) -> tuple[np.ndarray, ...]:
+    """The version's panel with the real covariates of the ``days`` after its origin, and those rows' features."""
+    origin = version.history.n_days - 1
+    panel = attach_covariates(version.history, dataset.panel.window(HOLDOUT_CUTOFF + 1,
+                                                                    HOLDOUT_CUTOFF + np.timedelta64(days, "D")))
+    rows = horizon_rows(panel, origin, days, np.arange(len(panel.store_ids)))
+    return panel, FeatureBuilder(panel, version.stores).build(*rows)

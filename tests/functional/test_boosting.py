@@ -6,31 +6,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_FOREST
-from rossmann_core.data.panel import attach_covariates
+from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_FOREST, served_rows
 from rossmann_core.features.tabular import FeatureBuilder
-from rossmann_core.models.forecast import forecast_panel, horizon_rows
+from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.tree_target import TREE_TARGET
-from rossmann_core.models.version import ModelVersion, load_version
+from rossmann_core.models.version import load_version
 from training.data import Dataset
 from training.hgb.fit import fit_boosting
 from training.train import history_until, train_model
-from training.tree_rows import cutoff_training_rows
+from training.tree_rows import PER_ORIGIN_UNUSED, cutoff_training_rows, without_features
 
 
 @pytest.fixture(scope="module")
 def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), HOLDOUT_CUTOFF, TINY_FOREST,
                        models=("hgb",), boosting=TINY_BOOSTING)
-
-
-def served_rows(version: ModelVersion, dataset: Dataset, days: int) -> tuple[np.ndarray, ...]:
-    """The version's panel with the real covariates of the ``days`` after its origin, and those rows' features."""
-    origin = version.history.n_days - 1
-    panel = attach_covariates(version.history, dataset.panel.window(HOLDOUT_CUTOFF + 1,
-                                                                    HOLDOUT_CUTOFF + np.timedelta64(days, "D")))
-    rows = horizon_rows(panel, origin, days, np.arange(len(panel.store_ids)))
-    return panel, FeatureBuilder(panel, version.stores).build(*rows)
 
 
 def test_a_boosting_only_version_holds_its_graph_and_no_blend(version_dir: Path) -> None:
@@ -51,7 +41,7 @@ def test_served_forecast_is_the_scikit_learn_model_on_the_same_rows(version_dir:
     version = load_version(version_dir)
     history = history_until(synthetic_dataset, HOLDOUT_CUTOFF)
     rows = cutoff_training_rows(history, TINY_FOREST.max_train_rows, TINY_FOREST.random_state)
-    features = FeatureBuilder(history, synthetic_dataset.stores).build(*rows)
+    features = without_features(FeatureBuilder(history, synthetic_dataset.stores).build(*rows), PER_ORIGIN_UNUSED)
     model = fit_boosting(features, history.sales[rows[:2]], TINY_BOOSTING)
     # WHEN serving forecasts the 21 days after the origin through onnxruntime
     panel, served_features = served_rows(version, synthetic_dataset, 21)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_support import serving
-from conftest import TINY_BOOSTING, TINY_FOREST
+from conftest import TINY_BOOSTING, TINY_DIRECT, TINY_FOREST
 from rossmann_core.data.panel import UNKNOWN
 from rossmann_core.explain.breakdown import breakdown, weekday_level
 from rossmann_core.explain.drivers import DRIVERS, FEATURE_DRIVERS, feature_driver_matrix, grouping_problems
@@ -28,13 +28,13 @@ from training.config import BLEND_CHOICE_REPORT, BLEND_WEIGHTS
 from training.data import Dataset
 from training.train import train_model
 
-TREE_MODELS = ("rf", "hgb", "ensemble")
+TREE_MODELS = ("rf", "hgb", "direct", "ensemble")
 
 
 @pytest.fixture(scope="module")
 def version_dir(synthetic_dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_model(synthetic_dataset, tmp_path_factory.mktemp("registry"), None, TINY_FOREST,
-                       models=("rf", "hgb"), boosting=TINY_BOOSTING)
+                       models=("rf", "hgb", "direct"), boosting=TINY_BOOSTING, direct=TINY_DIRECT)
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from api_support import serving
 from conftest import ENSEMBLE_CUTOFF
 
 ORIGIN = str(ENSEMBLE_CUTOFF)
-MEMBERS = ("rf", "hgb", "lstm")
+MEMBERS = ("rf", "hgb", "direct", "lstm")
 EUROS = ("sales", "lower", "upper")
 CENT = 0.0101
 """Euros of the same day may differ by one rounding cent when another set of stores is forecast:
@@ -70,7 +70,7 @@ def test_health_lists_the_blend_and_its_members_and_defaults_to_the_best(
 ) -> None:
     body = client.get("/health").json()
     assert (body["model_version"], body["origin"]) == (ensemble_version_dir.name, ORIGIN)
-    assert sorted(body["models"]) == ["ensemble", "hgb", "lstm", "rf"]
+    assert sorted(body["models"]) == ["direct", "ensemble", "hgb", "lstm", "rf"]
     assert body["default_model"] == best_model(manifest)
 
 
@@ -112,7 +112,7 @@ def test_one_store_is_forecast_as_in_a_request_for_all(client: TestClient, model
     assert_same_stores(alone.json()["stores"], [together])
 
 
-@pytest.mark.parametrize("model", ["ensemble", "rf", "hgb", "lstm"])
+@pytest.mark.parametrize("model", ["ensemble", "rf", "hgb", "direct", "lstm"])
 def test_every_store_alone_is_its_entry_of_the_answer_for_all_to_the_bit(client: TestClient, model: str) -> None:
     # GIVEN every store forecast in one request (one ONNX thread per session: serving.settings.SERVING_ONNX_THREADS)
     together = forecast(client, stores="all", model=model)["stores"]

@@ -29,7 +29,7 @@ CUTOFF = np.datetime64("2014-12-20")
 HORIZON = 42
 TWO_EPOCH_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, head_units=8, epochs=2,
                               batch_size=256, seeds=1)
-MODELS = ("ensemble", "rf", "hgb", "lstm")
+MODELS = ("ensemble", "rf", "hgb", "direct", "lstm")
 
 
 @pytest.fixture(scope="module")

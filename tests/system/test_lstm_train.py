@@ -45,7 +45,7 @@ def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, versio
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert sorted(manifest["files"]) == ["hgb.onnx", "hgb_paths.npz", "lstm.onnx", "rf.onnx", "rf_paths.npz",
                                          "store_state.npz", "totals_pool.npz"]
-    assert manifest["totals"]["models"] == ["rf", "hgb", "lstm", "ensemble"]
+    assert manifest["totals"]["models"] == ["rf", "hgb", "direct", "lstm", "ensemble"]
     lstm = manifest["models"]["lstm"]
     assert lstm["lookback_weeks"] == TINY_LSTM.lookback_weeks and lstm["input_names"] == list(INPUT_NAMES)
     assert lstm["inputs"]["past"] == {"shape": [None, TINY_LSTM.lookback_weeks, 42], "dtype": "float32"}
@@ -67,8 +67,8 @@ def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, versio
     hgb = manifest["models"]["hgb"]
     assert hgb["onnx_parity_max_abs_diff"] < 1e-4, "onnxruntime must match scikit-learn's boosting"
     assert hgb["settings"]["max_iter"] > 0 and len(hgb["interval"]["lower_log"]) == 6
-    assert sorted(version.sessions) == ["hgb", "lstm", "rf"]
-    assert sorted(version.models) == ["ensemble", "hgb", "lstm", "rf"]
+    assert sorted(version.sessions) == ["direct", "hgb", "lstm", "rf"]
+    assert sorted(version.models) == ["direct", "ensemble", "hgb", "lstm", "rf"]
     # AND the typed manifest reads every entry and gives back the JSON written
     typed = version.manifest.models
     assert isinstance(typed["lstm"], LstmEntry) and isinstance(typed["ensemble"], BlendEntry)
@@ -117,6 +117,6 @@ def test_a_store_subset_keeps_each_store_s_embedding(version: ModelVersion, synt
 def test_backtest_of_the_ensemble_reports_its_members(ensemble_backtest: EnsembleBacktest) -> None:
     result = ensemble_backtest.result
     assert result["model"] == "ensemble" and result["rows"] == 8 * 33, "8 stores x 42 days less 9 closed days"
-    assert set(result["members"]) == {"rf", "hgb", "lstm"}
+    assert set(result["members"]) == {"rf", "hgb", "direct", "lstm"}
     for scores in (result, *result["members"].values()):
         assert 0 < scores["rmspe"] < 0.5 and 0 < scores["coverage_90"] <= 1
