@@ -78,7 +78,7 @@ class DirectSettings(BoostingSettings):
     """The direct member (:mod:`training.direct`): histogram gradient boosting over every open day up to the
     calibration window, the store's number among its features (docs/decisions/030-direct-model.md)."""
 
-    max_iter: int = 1000
+    max_iter: int = 1500
     min_samples_leaf: int = 50
 
 

@@ -30,8 +30,13 @@ from .tree_paths import identity_columns
 from .tree_rows import TreeRows, without_features
 
 DIRECT_FILE = "direct.onnx"
-DIRECT_UNUSED = ("lead_days",)
-"""Features the direct model is trained without: its rows' lead is 0 or less (in sample), never 1..42."""
+DIRECT_UNUSED = (
+    "lead_days", "hist_mean_log_28", "hist_trend_log_91_365", "hist_last_year_log", "hist_last_year_vs_mean",
+    "hist_last_year_shape_log", "hist_last_year_grown_log",
+)
+"""Features the direct model is trained without: the lead is 0 or less in sample, never 1..42; the recent level
+and last year's days are the per-origin members' (in sample a 2013 row's "last year" is the level at the end of
+training)."""
 
 
 def in_sample_rows(history: Panel, last_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
