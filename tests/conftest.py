@@ -33,7 +33,7 @@ from training.train import train_model
 
 TINY_FOREST = ForestSettings(n_estimators=4, max_leaf_nodes=300, min_samples_leaf=2, n_jobs=1, interval_trees=2)
 TINY_BOOSTING = BoostingSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
-TINY_DIRECT = DirectSettings(max_iter=60, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=10)
+TINY_DIRECT = DirectSettings(num_boost_round=60, learning_rate=0.1, num_leaves=15, min_data_in_leaf=10)
 TINY_LSTM = LstmSettings(lookback_weeks=8, lstm_units=(8, 8), embedding_dim=2, calendar_embedding_dim=2,
                          head_units=8, epochs=1, batch_size=256, seeds=2)
 HOLDOUT_CUTOFF = np.datetime64("2015-01-10")

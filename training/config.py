@@ -74,12 +74,26 @@ DEFAULT_BOOSTING = BoostingSettings()
 
 
 @dataclass(frozen=True)
-class DirectSettings(BoostingSettings):
-    """The direct member (:mod:`training.direct`): histogram gradient boosting over every open day up to the
-    calibration window, the store's number among its features (docs/decisions/030-direct-model.md)."""
+class DirectSettings:
+    """The direct member (:mod:`training.direct`): LightGBM over every open day up to the calibration window, the
+    store's number among its features as an ordinal (docs/decisions/030-direct-model.md). Row and feature
+    subsampling per tree, seeded; ``deterministic`` so that the same rows give the same trees."""
 
-    max_iter: int = 1500
-    min_samples_leaf: int = 50
+    num_boost_round: int = 1500
+    learning_rate: float = 0.05
+    num_leaves: int = 127
+    min_data_in_leaf: int = 50
+    bagging_fraction: float = 0.8
+    feature_fraction: float = 0.8
+    max_bin: int = 255
+    num_threads: int = 2
+    seed: int = 0
+
+    def params(self) -> dict[str, object]:
+        """LightGBM's training parameters (all but the number of rounds)."""
+        fields = {name: value for name, value in self.__dict__.items() if name != "num_boost_round"}
+        return fields | {"objective": "regression", "bagging_freq": 1, "deterministic": True,
+                         "force_row_wise": True, "verbose": -1}
 
 
 DEFAULT_DIRECT = DirectSettings()
@@ -100,7 +114,7 @@ BLEND_CHOICE_REPORT = REPO_ROOT / "training" / "blend_choice.json"
 --out training/blend_choice.json``; figures per weighting and window, nothing per store-day), kept with the code
 (``reports/`` is not): training copies its figures for the served and the best weighting into the manifest
 (``default_model_choice``)."""
-BLEND_CHOICE_DECISION = "docs/decisions/004-lstm-outside-blend.md"
+BLEND_CHOICE_DECISION = "docs/decisions/030-direct-model.md"
 """The decision page that says why the served weights are what they are."""
 
 

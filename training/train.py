@@ -20,7 +20,6 @@ import numpy as np
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES
-from rossmann_core.models.tree_target import TREE_TARGET
 from rossmann_core.models.version import STORE_STATE_FILE
 from rossmann_core.serving.history_state import state_bytes
 
@@ -41,7 +40,7 @@ from .config import (
 )
 from .data import Dataset
 from .default_choice import default_model_choice
-from .direct import train_direct
+from .direct.train import train_direct
 from .export import git_commit, new_version_name, write_version
 from .hgb.train import train_boosting
 from .rf.train import train_forest
@@ -129,7 +128,6 @@ def train_model(
         "rows": rows,
         "feature_names": list(FEATURE_NAMES),
         "feature_dtype": "float32",
-        "target": TREE_TARGET.description,
         "models": entries,
         "totals": totals,
     }

@@ -1,10 +1,12 @@
-"""What both tree members end with: calibration on the shared rows, ONNX parity, the node values explanations
+"""What every tree member ends with: calibration on the shared rows, ONNX parity, the node values explanations
 read (:mod:`training.tree_paths`), one log line, the manifest entry and the member's files."""
 
 import logging
 from typing import Any
 
 import numpy as np
+
+from rossmann_core.models.tree_target import TreeTarget
 
 from .calibration import EarlierResiduals, calibrate
 from .parity import Regressor, onnx_output, onnx_parity
@@ -15,11 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def tree_entry(
-    name: str, file: str, kind: str, settings: object, rows: TreeRows, calib_log: np.ndarray,
+    name: str, file: str, kind: str, target: TreeTarget, settings: object, rows: TreeRows, calib_log: np.ndarray,
     earlier: EarlierResiduals | None, onnx_model: bytes, fitted: Regressor, fit_seconds: float,
     columns: tuple[np.ndarray, np.ndarray],
 ) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Manifest entry of tree member ``name`` and its files (the graph ``file`` and the node values).
+    """Manifest entry of tree member ``name`` and its files (the graph ``file``, whose output is ``target``, and the
+    node values).
 
     The entry holds :func:`calibrate` of its uncorrected calibration log forecast (n_calibration,), the max
     |onnxruntime - scikit-learn| raw output on the calibration rows, the max |explained - onnxruntime| output
@@ -37,6 +40,7 @@ def tree_entry(
         "file": file,
         "paths_file": paths_file_name(name),
         "kind": kind,
+        "target": target.description,
         "settings": settings.__dict__,
         **calibration,
         "onnx_parity_max_abs_diff": parity,

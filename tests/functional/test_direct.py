@@ -1,5 +1,5 @@
 """The direct member on generated data: trained in sample up to the calibration window, served through onnxruntime
-as scikit-learn predicts, on the one feature matrix every tree model reads (each ignores the column it was trained
+as LightGBM predicts, on the one feature matrix every tree model reads (each ignores the column it was trained
 without)."""
 
 import json
@@ -12,11 +12,11 @@ from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_DIRECT, TINY_FOREST, se
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
 from rossmann_core.models.forecast import forecast_panel, predict_log_sales
-from rossmann_core.models.tree_target import TREE_TARGET
+from rossmann_core.models.tree_target import BASELINE_TARGET, LOG_TARGET
 from rossmann_core.models.version import load_version
 from training.data import Dataset
-from training.direct import DIRECT_UNUSED, in_sample_rows
-from training.hgb.fit import fit_boosting
+from training.direct.fit import fit_direct
+from training.direct.train import DIRECT_UNUSED, in_sample_rows
 from training.train import history_until, train_model
 from training.tree_rows import PER_ORIGIN_UNUSED, without_features
 
@@ -39,24 +39,26 @@ def test_the_direct_model_learns_every_open_day_up_to_the_calibration_window(ver
     assert len(day) == expected
     manifest = json.loads((version_dir / "manifest.json").read_text())
     assert manifest["models"]["direct"]["train_rows"] == expected
+    assert manifest["models"]["direct"]["target"] == "log(sales)", "in sample, the baseline is not each row's own"
+    assert manifest["models"]["rf"]["target"] == manifest["models"]["hgb"]["target"] == BASELINE_TARGET.description
     assert manifest["models"]["direct"]["onnx_parity_max_abs_diff"] < 1e-4
     assert manifest["models"]["direct"]["paths_parity_max_abs_diff"] < 1e-5
 
 
-def test_served_direct_forecast_is_the_scikit_learn_model_on_the_same_rows(version_dir: Path,
+def test_served_direct_forecast_is_the_lightgbm_model_on_the_same_rows(version_dir: Path,
                                                                            synthetic_dataset: Dataset) -> None:
-    # GIVEN the direct model fitted again by scikit-learn on the same in-sample rows (deterministic)
+    # GIVEN the direct model fitted again by LightGBM on the same in-sample rows (deterministic)
     version = load_version(version_dir)
     history = history_until(synthetic_dataset, HOLDOUT_CUTOFF)
     rows = in_sample_rows(history, history.n_days - 1 - HORIZON_DAYS)
     features = without_features(FeatureBuilder(history, synthetic_dataset.stores).build(*rows, in_sample=True),
                                  DIRECT_UNUSED)
-    model = fit_boosting(features, history.sales[rows[:2]], TINY_DIRECT)
+    model = fit_direct(features, history.sales[rows[:2]], TINY_DIRECT)
     # WHEN serving forecasts the 21 days after the origin through onnxruntime
     panel, served_features = served_rows(version, synthetic_dataset, 21)
     forecast = forecast_panel(version, panel, version.history.n_days - 1, 21, model="direct")
-    # THEN every open day's forecast is scikit-learn's, times the manifest's correction
-    expected = np.exp(TREE_TARGET.decode(served_features, model.predict(served_features)))
+    # THEN every open day's forecast is LightGBM's, times the manifest's correction
+    expected = np.exp(LOG_TARGET.decode(served_features, model.predict(served_features)))
     expected *= version.manifest.models["direct"].correction
     opened = forecast.open == 1
     assert opened.sum() > 8 * 15
@@ -75,8 +77,7 @@ def test_each_tree_model_ignores_the_columns_it_was_trained_without(
     for model in models:
         np.testing.assert_array_equal(predict_log_sales(version, model, altered),
                                       predict_log_sales(version, model, features))
-    used = [name for name in ("store_id", "lead_days") if name not in unused]
     moved = features.copy()
-    moved[:, [FEATURE_NAMES.index(name) for name in used]] += 7
+    moved[:, FEATURE_NAMES.index("hist_mean_log_365")] += 7
     assert any(not np.array_equal(predict_log_sales(version, m, moved), predict_log_sales(version, m, features))
                for m in models), "the test can fail: a column the model uses moves its output"

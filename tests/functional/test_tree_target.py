@@ -1,13 +1,16 @@
-"""The forest's target transform: one object with both directions, the one training and serving use."""
+"""The tree models' target transforms: one object per target with both directions, the one training and serving
+use, named by each tree entry of the manifest."""
 
-import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from rossmann_core.errors import ManifestError
 from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES
-from rossmann_core.models import forecast
-from rossmann_core.models.tree_target import TREE_TARGET
+from rossmann_core.models.manifest import Manifest
+from rossmann_core.models.tree_target import BASELINE_TARGET, LOG_TARGET, TREE_TARGETS, TreeTarget
+from rossmann_core.models.version import load_version
 from training.rf import fit
 
 
@@ -19,11 +22,12 @@ def rows(n: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     return features, rng.uniform(500.0, 30_000.0, size=n)
 
 
-def test_encode_then_decode_returns_log_sales_within_float32_precision() -> None:
+@pytest.mark.parametrize("target", [BASELINE_TARGET, LOG_TARGET])
+def test_encode_then_decode_returns_log_sales_within_float32_precision(target: TreeTarget) -> None:
     features, sales = rows()
-    encoded = TREE_TARGET.encode(features, sales)
+    encoded = target.encode(features, sales)
     assert encoded.dtype == np.float32 and encoded.shape == sales.shape
-    decoded = TREE_TARGET.decode(features, encoded)
+    decoded = target.decode(features, encoded)
     assert decoded.dtype == np.float64 and decoded.shape == sales.shape
     np.testing.assert_allclose(decoded, np.log(sales), rtol=0, atol=8 * float(np.finfo(np.float32).eps))
     assert not np.allclose(decoded, np.log(sales), rtol=0, atol=1e-12), "the float32 target rounds, as it should"
@@ -32,12 +36,23 @@ def test_encode_then_decode_returns_log_sales_within_float32_precision() -> None
 def test_the_arithmetic_is_the_one_models_were_trained_and_served_with() -> None:
     features, sales = rows()
     baseline = features[:, BASELINE_INDEX]
-    encoded = TREE_TARGET.encode(features, sales)
+    encoded = BASELINE_TARGET.encode(features, sales)
     np.testing.assert_array_equal(encoded, (np.log(sales) - baseline).astype(np.float32))
-    np.testing.assert_array_equal(TREE_TARGET.decode(features, encoded), encoded.astype(np.float64) + baseline)
+    np.testing.assert_array_equal(BASELINE_TARGET.decode(features, encoded), encoded.astype(np.float64) + baseline)
+    plain = LOG_TARGET.encode(features, sales)
+    np.testing.assert_array_equal(plain, np.log(sales).astype(np.float32))
+    np.testing.assert_array_equal(LOG_TARGET.decode(features, plain), plain.astype(np.float64))
 
 
-def test_training_and_serving_use_the_same_target(synthetic_version_dir: Path) -> None:
-    assert fit.TREE_TARGET is forecast.TREE_TARGET is TREE_TARGET
-    manifest = json.loads((synthetic_version_dir / "manifest.json").read_text())
-    assert manifest["target"] == TREE_TARGET.description == "log(sales) - hist_dow_promo_mean_log"
+def test_training_and_serving_use_the_target_each_entry_names(synthetic_version_dir: Path) -> None:
+    assert fit.BASELINE_TARGET is BASELINE_TARGET
+    assert set(TREE_TARGETS) == {"log(sales) - hist_dow_promo_mean_log", "log(sales)"}
+    version = load_version(synthetic_version_dir)
+    assert version.manifest.models["rf"].target is BASELINE_TARGET
+
+
+def test_a_tree_entry_naming_an_unknown_target_is_refused(synthetic_version_dir: Path) -> None:
+    raw = load_version(synthetic_version_dir).manifest.to_dict()
+    raw["models"]["rf"]["target"] = "sqrt(sales)"
+    with pytest.raises(ManifestError, match=r"models\.rf\.target.*must be one of"):
+        Manifest.from_dict(raw, "test")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from rossmann_core.features.tabular import FEATURE_NAMES
-from rossmann_core.models.tree_target import TREE_TARGET
+from rossmann_core.models.tree_target import BASELINE_TARGET
 
 from ..calibration import EarlierResiduals
 from ..config import BoostingSettings
@@ -30,11 +30,11 @@ def train_boosting(
     """The member's files (ONNX graph and node values), manifest entry and uncorrected calibration log forecast
     (n_calibration,)."""
     started = time.perf_counter()
-    model = fit_boosting(rows.train_x, rows.train_y, settings)
+    model = fit_boosting(rows.train_x, rows.train_y, settings, BASELINE_TARGET)
     fit_seconds = time.perf_counter() - started
-    calib_log = TREE_TARGET.decode(rows.calib_x, model.predict(rows.calib_x))
+    calib_log = BASELINE_TARGET.decode(rows.calib_x, model.predict(rows.calib_x))
     onnx_model = boosting_to_onnx(model, len(FEATURE_NAMES))
     kind = "sklearn HistGradientBoostingRegressor via skl2onnx"
-    entry, files = tree_entry("hgb", HGB_FILE, kind, settings, rows, calib_log, earlier, onnx_model, model,
-                              fit_seconds, identity_columns(len(FEATURE_NAMES)))
+    entry, files = tree_entry("hgb", HGB_FILE, kind, BASELINE_TARGET, settings, rows, calib_log, earlier, onnx_model,
+                              model, fit_seconds, identity_columns(len(FEATURE_NAMES)))
     return files, entry, calib_log

@@ -3,5 +3,5 @@ from :mod:`training.tree_rows`, shared with the boosting).
 
 scikit-learn and skl2onnx are used in training only; serving runs the exported graph through
 :mod:`rossmann_core.models.forecast` and decodes its output with the same
-:data:`rossmann_core.models.tree_target.TREE_TARGET` that :mod:`.fit` encodes the target with.
+:data:`rossmann_core.models.tree_target.BASELINE_TARGET` that :mod:`.fit` encodes the target with.
 """

@@ -1,6 +1,6 @@
 """The Random Forest pipeline (one-hot codes + forest), fitted on the baseline target.
 
-The target is :data:`rossmann_core.models.tree_target.TREE_TARGET` (log sales minus the store x
+The target is :data:`rossmann_core.models.tree_target.BASELINE_TARGET` (log sales minus the store x
 weekday x promo baseline), the same object serving decodes the exported graph's output with.
 """
 
@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from rossmann_core.features.tabular import FEATURE_NAMES
-from rossmann_core.models.tree_target import TREE_TARGET
+from rossmann_core.models.tree_target import BASELINE_TARGET
 
 from ..config import ForestSettings
 from ..tree_rows import PER_ORIGIN_UNUSED
@@ -54,7 +54,7 @@ def fit_forest(features: np.ndarray, sales: np.ndarray, settings: ForestSettings
     started = time.perf_counter()
     pipeline = make_pipeline(settings)
     encoded = pipeline[0].fit_transform(features)
-    target = TREE_TARGET.encode(features, sales)
+    target = BASELINE_TARGET.encode(features, sales)
     forest = pipeline[-1]
     forest.set_params(warm_start=True)
     log.info("fitting %d trees on %d rows x %d features", settings.n_estimators, *features.shape)
@@ -68,4 +68,4 @@ def fit_forest(features: np.ndarray, sales: np.ndarray, settings: ForestSettings
 
 def predict_log_sales(pipeline: Pipeline, features: np.ndarray) -> np.ndarray:
     """log(sales) predicted by the scikit-learn pipeline, float64 (n,)."""
-    return TREE_TARGET.decode(features, pipeline.predict(features))
+    return BASELINE_TARGET.decode(features, pipeline.predict(features))

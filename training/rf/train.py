@@ -11,6 +11,7 @@ import numpy as np
 
 from rossmann_core.data.panel import Panel
 from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.models.tree_target import BASELINE_TARGET
 
 from ..calibration import EarlierResiduals, correction_factor
 from ..config import ForestSettings
@@ -47,7 +48,7 @@ def train_forest(
     earlier = windows[0] if interval else EarlierResiduals(np.empty(0), *[np.empty(0, dtype=np.int64)] * 3)
     onnx_model = forest_to_onnx(pipeline, len(FEATURE_NAMES))
     kind = "sklearn Pipeline(ColumnTransformer, RandomForestRegressor) via skl2onnx"
-    entry, files = tree_entry("rf", RF_FILE, kind, settings, rows, calib_log, earlier, onnx_model, pipeline,
-                              fit_seconds, one_hot_columns(pipeline[0]))
+    entry, files = tree_entry("rf", RF_FILE, kind, BASELINE_TARGET, settings, rows, calib_log, earlier, onnx_model,
+                              pipeline, fit_seconds, one_hot_columns(pipeline[0]))
     entry["importance"] = importance.report(pipeline, rows.calib_x, rows.calib_y, entry["correction"])
     return files, entry, calib_log, earlier, windows

@@ -1,13 +1,16 @@
 """A model's corrected log forecast of feature rows as a baseline plus one log factor per driver, exactly.
 
-For a tree member: ``log F = b + out + log c`` with ``b`` the store x weekday x promo baseline feature, ``out`` the
-graph's output and ``c`` the RMSPE correction (:mod:`rossmann_core.models.forecast`). The explanation's baseline is
-the store's mean log sales of the year to the origin plus the trees' expected output (:attr:`TreePaths.bias`);
-``b`` minus that mean is split into the weekday's level without promotion (calendar) and the promotion's lift on
-that weekday (promotion); the trees' output minus its bias is split by feature (:mod:`.tree_paths`) and summed
-per driver (:mod:`.drivers`); ``log c`` is the correction. What the float32 graph and the float64 walk differ by
-(float32 rounding, about 1e-6) stays in the baseline, so baseline times factors is the served forecast. A blend
-is its members' weighted sum plus its own correction.
+For a per-origin tree member: ``log F = b + out + log c`` with ``b`` the store x weekday x promo baseline feature,
+``out`` the graph's output and ``c`` the RMSPE correction (:mod:`rossmann_core.models.forecast`). The explanation's
+baseline is the store's mean log sales of the year to the origin plus the trees' expected output
+(:attr:`TreePaths.bias`); ``b`` minus that mean is split into the weekday's level without promotion (calendar) and
+the promotion's lift on that weekday (promotion); the trees' output minus its bias is split by feature
+(:mod:`.tree_paths`) and summed per driver (:mod:`.drivers`); ``log c`` is the correction. The direct member learns
+plain log sales (``log F = out + log c``), the store's level through the baseline feature among its inputs: ``b`` is
+split as above, the trees' expected output (the chain's level) minus ``b`` goes to the level driver beside those
+inputs' contributions, and its baseline is the store's mean alone. What the float32 graph and the float64 walk
+differ by (float32 rounding, about 1e-6) stays in the baseline, so baseline times factors is the served forecast. A
+blend is its members' weighted sum plus its own correction.
 """
 
 from dataclasses import dataclass
@@ -18,10 +21,9 @@ from rossmann_core.errors import ForecastRequestError
 from rossmann_core.explain.drivers import DRIVERS, feature_driver_matrix
 from rossmann_core.explain.tree_paths import contributions
 from rossmann_core.features.history import OriginStats
-from rossmann_core.features.tabular import FEATURE_NAMES
+from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES
 from rossmann_core.models.forecast import FEATURES_INPUT
 from rossmann_core.models.manifest import BlendEntry, TreeEntry
-from rossmann_core.models.tree_target import TREE_TARGET
 from rossmann_core.models.version import ModelVersion
 
 MEAN_INDEX = FEATURE_NAMES.index("hist_mean_log_365")
@@ -94,9 +96,12 @@ def _tree_breakdown(version: ModelVersion, model: str, features: np.ndarray,
     by_feature = contributions(paths, features)
     rounding = output - (paths.bias + by_feature.sum(axis=1))
     mean = features[:, MEAN_INDEX].astype(np.float64)
-    with_promo = TREE_TARGET.decode(features, np.zeros(len(features)))
+    with_promo = features[:, BASELINE_INDEX].astype(np.float64)
     without_promo = np.where(features[:, PROMO_INDEX] == 1, level, with_promo)
     drivers = by_feature @ DRIVER_MATRIX
     drivers[:, DRIVERS.index("calendar")] += without_promo - mean
     drivers[:, DRIVERS.index("promotion")] += with_promo - without_promo
+    if version.manifest.models[model].target.baseline_index is None:
+        drivers[:, DRIVERS.index("level")] += paths.bias - with_promo
+        return mean + rounding, drivers
     return mean + paths.bias + rounding, drivers

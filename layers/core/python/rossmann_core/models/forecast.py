@@ -1,9 +1,10 @@
 """Turn a panel (history up to an origin + known-future covariates) into sales forecasts.
 
-Models by manifest entry type (:mod:`.manifest`): a tree model (the forest, the gradient boosting) predicts
-log(sales) minus the baseline feature per row (:mod:`.tree_target`); the LSTM predicts all 42 days of a store at once
-(:mod:`.lstm_runtime`); a blend is a weighted mean of other models' corrected log forecasts. This
-module applies each model's RMSPE correction and interval quantiles, and forecasts 0 for closed days.
+Models by manifest entry type (:mod:`.manifest`): a tree model (the forest, the gradient boosting, the direct model)
+predicts its target per row (:mod:`.tree_target`: log(sales), less the baseline feature for the per-origin trees);
+the LSTM predicts all 42 days of a store at once (:mod:`.lstm_runtime`); a blend is a weighted mean of other models'
+corrected log forecasts. This module applies each model's RMSPE correction and interval quantiles, and forecasts 0
+for closed days.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models import lstm_runtime
 from rossmann_core.models.manifest import BlendEntry, LstmEntry, TreeEntry
-from rossmann_core.models.tree_target import TREE_TARGET
 from rossmann_core.models.version import ModelVersion
 
 FEATURES_INPUT = "features"
@@ -51,7 +51,7 @@ def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -
     """log(sales) before correction, shape (n,), for an (n, n_features) float32 matrix."""
     session = version.sessions[model]
     output = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
-    return TREE_TARGET.decode(features, output)
+    return version.manifest.models[model].target.decode(features, output)
 
 
 def tree_features(

@@ -24,6 +24,7 @@ from rossmann_core.features.sequences import FUTURE_CHANNELS, INPUT_NAMES, PAST_
 from rossmann_core.features.tabular import FEATURE_NAMES
 from rossmann_core.models.lstm_runtime import ChannelRange, SequenceScaler, SequenceSpec
 from rossmann_core.models.manifest_fields import Fields, differences, frozen, plain
+from rossmann_core.models.tree_target import TREE_TARGETS, TreeTarget
 
 RETRAIN = "retrain or pin a compatible MODEL_VERSION"
 
@@ -82,10 +83,11 @@ class Calibrated:
 
 @dataclass(frozen=True)
 class TreeEntry(Calibrated):
-    """A tree model (the Random Forest, the gradient boosting): an ONNX graph of (n, n_features) float32
-    features to log(sales) minus the baseline."""
+    """A tree model (the Random Forest, the gradient boosting, the direct model): an ONNX graph of (n, n_features)
+    float32 features to its target (:mod:`rossmann_core.models.tree_target`)."""
 
     file: str
+    target: TreeTarget
     paths_file: str | None = None
     """The trees with every node's value (:mod:`rossmann_core.explain.tree_paths`); None in versions written before
     explanations."""
@@ -93,11 +95,15 @@ class TreeEntry(Calibrated):
     @classmethod
     def from_fields(cls, fields: Fields) -> "TreeEntry":
         paths_file = fields.text("paths_file") if "paths_file" in fields.raw else None
-        return cls(**Calibrated.read(fields, "file", "paths_file"), file=fields.text("file"), paths_file=paths_file)
+        target = fields.text("target")
+        if target not in TREE_TARGETS:
+            raise fields.error("target", f"must be one of {sorted(TREE_TARGETS)}, got {target!r}; {RETRAIN}")
+        return cls(**Calibrated.read(fields, "file", "target", "paths_file"), file=fields.text("file"),
+                   target=TREE_TARGETS[target], paths_file=paths_file)
 
     def to_dict(self) -> dict[str, Any]:
         paths = {} if self.paths_file is None else {"paths_file": self.paths_file}
-        return {**super().to_dict(), "file": self.file, **paths}
+        return {**super().to_dict(), "file": self.file, "target": self.target.description, **paths}
 
 
 @dataclass(frozen=True)

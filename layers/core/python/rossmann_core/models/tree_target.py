@@ -1,11 +1,13 @@
-"""The Random Forest's target transform, both directions, shared by training and serving.
+"""The tree models' target transforms, both directions, shared by training and serving.
 
-The forest learns log(sales) minus the baseline feature of the row (the store x weekday x promo mean
-log sales of the year to the origin): squared error on log sales approximates squared percentage
-error, and without the store's level the trees spend their splits on deviations. Training encodes
-sales with :meth:`BaselineTarget.encode` (``training.rf.fit``), serving decodes the ONNX output with
-:meth:`BaselineTarget.decode` (:mod:`rossmann_core.models.forecast`), as the LSTM's scaler
-(:class:`~rossmann_core.models.lstm_runtime.SequenceScaler`) does for the LSTM.
+The per-origin trees (the forest, the gradient boosting) learn log(sales) minus the baseline feature of the row
+(the store x weekday x promo mean log sales of the year to the origin): squared error on log sales approximates
+squared percentage error, and without the store's level the trees spend their splits on deviations. The direct
+model learns plain log(sales): in sample its baseline feature is the level of the end of training, not of each
+row's own year, so the offset would carry that level into every row. Training encodes sales with
+:meth:`TreeTarget.encode`, serving decodes the ONNX output with :meth:`TreeTarget.decode`
+(:mod:`rossmann_core.models.forecast`); a tree entry of the manifest names its target
+(:attr:`~rossmann_core.models.manifest.TreeEntry.target`).
 """
 
 from dataclasses import dataclass
@@ -16,24 +18,34 @@ from rossmann_core.features.tabular import BASELINE_INDEX, FEATURE_NAMES
 
 
 @dataclass(frozen=True)
-class BaselineTarget:
-    """log(sales) minus column ``baseline_index`` of the feature matrix."""
+class TreeTarget:
+    """log(sales) minus column ``baseline_index`` of the feature matrix, or plain log(sales) when it is None."""
 
-    baseline_index: int = BASELINE_INDEX
+    baseline_index: int | None
 
     @property
     def description(self) -> str:
         """The target as the manifest states it, e.g. ``log(sales) - hist_dow_promo_mean_log``."""
-        return f"log(sales) - {FEATURE_NAMES[self.baseline_index]}"
+        return "log(sales)" if self.baseline_index is None else f"log(sales) - {FEATURE_NAMES[self.baseline_index]}"
+
+    def offset(self, features: np.ndarray) -> np.ndarray:
+        """What decoding adds to the model's output, float64 (n,), for float32 features (n, n_features)."""
+        if self.baseline_index is None:
+            return np.zeros(len(features))
+        return features[:, self.baseline_index].astype(np.float64)
 
     def encode(self, features: np.ndarray, sales: np.ndarray) -> np.ndarray:
         """Training target, float32 (n,), of float32 features (n, n_features) and sales > 0 in euros (n,)."""
-        return (np.log(sales) - features[:, self.baseline_index]).astype(np.float32)
+        return (np.log(sales) - self.offset(features)).astype(np.float32)
 
     def decode(self, features: np.ndarray, output: np.ndarray) -> np.ndarray:
         """log(sales), float64 (n,), from the model's output (n,) for the rows of ``features`` (n, n_features)."""
-        return output.astype(np.float64) + features[:, self.baseline_index]
+        return output.astype(np.float64) + self.offset(features)
 
 
-TREE_TARGET = BaselineTarget()
-"""The one target every forest of this code is trained on and served with."""
+BASELINE_TARGET = TreeTarget(BASELINE_INDEX)
+"""The per-origin trees' target (the forest, the gradient boosting)."""
+LOG_TARGET = TreeTarget(None)
+"""The direct model's target."""
+TREE_TARGETS = {target.description: target for target in (BASELINE_TARGET, LOG_TARGET)}
+"""Every target a tree entry may name, by its description."""
