@@ -36,3 +36,15 @@ def test_the_floor_is_the_largest_float32_at_or_below(value: float) -> None:
     floor = float32_floor(value)
     assert floor <= value and float(np.float32(floor)) == floor
     assert float(np.nextafter(np.float32(floor), np.float32(np.inf))) > value
+
+
+def test_a_booster_of_many_trees_reads_back_with_the_same_predictions() -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(5000, 6)).astype(np.float32)
+    target = rows[:, 0] * 2 + np.sin(rows[:, 1]) + rng.normal(size=5000) * 0.1
+    params = {"objective": "regression", "num_leaves": 31, "learning_rate": 0.1, "verbose": -1}
+    booster = lightgbm.train(params, lightgbm.Dataset(rows, target), num_boost_round=50)
+    lowered = float32_thresholds(booster)
+    assert lowered.num_trees() == 50
+    np.testing.assert_array_equal(lowered.predict(rows), booster.predict(rows))
+    np.testing.assert_allclose(onnx_output(direct_to_onnx(lowered, 6), rows), booster.predict(rows), atol=1e-5)

@@ -19,6 +19,9 @@ from ..onnx_trees import compact_trees
 ONNX_OPSET = 15
 """The highest default-domain opset onnxmltools 1.16 converts LightGBM at (it adds no default-domain node)."""
 THRESHOLD_LINE = "threshold="
+TREE_SIZES_LINE = "tree_sizes="
+"""The header line with each tree's length in characters, which the rewritten thresholds change: left out, LightGBM
+reads the trees one after another instead."""
 
 
 def float32_floor(value: float) -> float:
@@ -31,7 +34,7 @@ def float32_thresholds(booster: lightgbm.Booster) -> lightgbm.Booster:
     """``booster`` with every split threshold lowered to :func:`float32_floor` of it: the same decision for every
     float32 row, and thresholds a float32 graph holds exactly. Only numeric splits (the model has no categorical
     feature, whose thresholds would be category indices)."""
-    lines = booster.model_to_string().splitlines()
+    lines = [line for line in booster.model_to_string().splitlines() if not line.startswith(TREE_SIZES_LINE)]
     if any(line.startswith("num_cat=") and line != "num_cat=0" for line in lines):
         raise ValueError("only boosters without categorical splits are rounded")
     for i, line in enumerate(lines):
