@@ -32,10 +32,12 @@ DIRECT_FILE = "direct.onnx"
 DIRECT_UNUSED = (
     "lead_days", "hist_mean_log_28", "hist_trend_log_91_365", "hist_last_year_log", "hist_last_year_vs_mean",
     "hist_last_year_shape_log", "hist_last_year_grown_log",
+    "days_until_state_holiday", "days_until_school_holiday", "days_until_closed", "days_until_promo",
 )
 """Features the direct model is trained without: the lead is 0 or less in sample, never 1..42; the recent level
 and last year's days are the per-origin members' (in sample a 2013 row's "last year" is the level at the end of
-training)."""
+training); the distances to the next holiday, closure and promotion: in sample they see events of any distance,
+served they see none beyond the horizon, a state the training rows never had (decision 030)."""
 
 
 def in_sample_rows(history: Panel, last_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
