@@ -43,8 +43,8 @@ def serving_panel(version: ModelVersion, dataset: Dataset):
 
 def test_one_version_holds_rf_hgb_lstm_and_their_blend(version_dir: Path, version: ModelVersion) -> None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == ["hgb.onnx", "hgb_paths.npz", "lstm.onnx", "rf.onnx", "rf_paths.npz",
-                                         "store_state.npz", "totals_pool.npz"]
+    assert sorted(manifest["files"]) == ["direct.onnx", "direct_paths.npz", "hgb.onnx", "hgb_paths.npz", "lstm.onnx",
+                                         "rf.onnx", "rf_paths.npz", "store_state.npz", "totals_pool.npz"]
     assert manifest["totals"]["models"] == ["rf", "hgb", "direct", "lstm", "ensemble"]
     lstm = manifest["models"]["lstm"]
     assert lstm["lookback_weeks"] == TINY_LSTM.lookback_weeks and lstm["input_names"] == list(INPUT_NAMES)
@@ -120,3 +120,22 @@ def test_backtest_of_the_ensemble_reports_its_members(ensemble_backtest: Ensembl
     assert set(result["members"]) == {"rf", "hgb", "direct", "lstm"}
     for scores in (result, *result["members"].values()):
         assert 0 < scores["rmspe"] < 0.5 and 0 < scores["coverage_90"] <= 1
+
+
+def test_a_version_builds_its_default_graphs_at_load_and_the_others_on_first_use(
+    version_dir: Path, version: ModelVersion, synthetic_dataset: Dataset
+) -> None:
+    # GIVEN a freshly loaded version: the default blend's graphs are built, the LSTM (weight 0) and the node values not
+    fresh = load_version(version_dir)
+    default_graphs = fresh.manifest.graph_models(fresh.best_model)
+    assert set(default_graphs) == {m for m, w in BLEND_WEIGHTS.items() if w > 0} and "lstm" not in default_graphs
+    assert fresh.sessions.built == default_graphs and fresh.paths.built == ()
+    assert "lstm" in fresh.sessions and "rf" in fresh.paths and fresh.sessions.built == default_graphs
+    # WHEN the LSTM forecasts THEN its session is built then and forecasts as an eagerly built one does
+    panel = serving_panel(fresh, synthetic_dataset)
+    origin = fresh.history.n_days - 1
+    lazy = forecast_panel(fresh, panel, origin, HORIZON_DAYS, model="lstm")
+    assert fresh.sessions.built == (*default_graphs, "lstm")
+    eager = load_version(version_dir)
+    eager.sessions["lstm"]
+    np.testing.assert_array_equal(lazy.sales, forecast_panel(eager, panel, origin, HORIZON_DAYS, model="lstm").sales)

@@ -283,6 +283,13 @@ class Manifest:
         """ONNX file of each model that has a graph of its own."""
         return {name: entry.file for name, entry in self.models.items() if isinstance(entry, TreeEntry | LstmEntry)}
 
+    def graph_models(self, model: str) -> tuple[str, ...]:
+        """The models whose ONNX graphs forecasting ``model`` runs: itself, or a blend's members with a weight."""
+        entry = self.models[model]
+        if isinstance(entry, BlendEntry):
+            return tuple(member for member, weight in entry.weights.items() if weight > 0)
+        return (model,)
+
     @property
     def best_model(self) -> str:
         """The default everywhere: ``default_model`` as training chose it (the ensemble, whose weights were chosen

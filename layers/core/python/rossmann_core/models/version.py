@@ -4,6 +4,7 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from rossmann_core.data.stores import StoreTable
 from rossmann_core.errors import ArtifactIntegrityError
 from rossmann_core.explain.tree_paths import TreePaths
 from rossmann_core.models.manifest import Manifest, TreeEntry, read_manifest
+from rossmann_core.models.on_first_use import OnFirstUse
 from rossmann_core.storage import sha256_hex
 from rossmann_core.totals.pool import TotalsPool
 
@@ -31,13 +33,15 @@ class ModelVersion:
 
     name: str
     manifest: Manifest
-    sessions: dict[str, ort.InferenceSession]
+    sessions: Mapping[str, ort.InferenceSession]
+    """Built at load for the default model's graphs, the others on first use (verified at load all the same)."""
     history: Panel
     stores: StoreTable
     totals: Mapping[str, TotalsPool] = field(default_factory=dict)
     """Each model's totals pool (:mod:`rossmann_core.totals`); empty for a version written before totals."""
     paths: Mapping[str, TreePaths] = field(default_factory=dict)
-    """Each tree model's nodes with their values (:mod:`rossmann_core.explain`); empty before explanations."""
+    """Each tree model's nodes with their values (:mod:`rossmann_core.explain`), parsed on the first explanation;
+    empty before explanations."""
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -75,6 +79,19 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     return options
 
 
+def new_session(model_bytes: bytes, threads: int | None) -> ort.InferenceSession:
+    """An onnxruntime CPU session of a verified graph, ``threads`` intra-op threads (None: one per core)."""
+    return ort.InferenceSession(model_bytes, session_options(threads), providers=["CPUExecutionProvider"])
+
+
+def parse_paths(paths_bytes: bytes, where: str) -> TreePaths:
+    """A tree model's verified node-value file, parsed; ArtifactIntegrityError naming ``where`` if it is not one."""
+    try:
+        return TreePaths.from_bytes(paths_bytes, where)
+    except ValueError as error:
+        raise ArtifactIntegrityError(f"{error}; retrain") from None
+
+
 def load_version(directory: Path, threads: int | None = None, with_totals: bool = True) -> ModelVersion:
     """Verify and load the version in ``directory``. Files not in the manifest are ignored; the totals pool is
     left out when ``with_totals`` is False (a study that rebuilds it from the pool's windows).
@@ -82,17 +99,18 @@ def load_version(directory: Path, threads: int | None = None, with_totals: bool 
     Raises ManifestError for a manifest this code cannot serve, ArtifactIntegrityError for a bad file.
     """
     manifest = read_manifest(directory / MANIFEST_FILE, f"{directory.name}/{MANIFEST_FILE}")
-    sessions = {}
-    for name, file in manifest.model_files.items():
-        model_bytes = read_verified(directory, manifest.files, file)
-        sessions[name] = ort.InferenceSession(
-            model_bytes, session_options(threads), providers=["CPUExecutionProvider"]
-        )
+    sessions = OnFirstUse({
+        name: partial(new_session, read_verified(directory, manifest.files, file), threads)
+        for name, file in manifest.model_files.items()
+    })
+    for name in manifest.graph_models(manifest.best_model):
+        sessions[name]
     state_bytes = read_verified(directory, manifest.files, STORE_STATE_FILE)
     with np.load(io.BytesIO(state_bytes), allow_pickle=False) as arrays:
         state = {key: arrays[key] for key in arrays.files}
     log.info(
-        "loaded model version %s (%s), %d bytes of state", manifest.version, ", ".join(sessions), len(state_bytes)
+        "loaded model version %s (%s; sessions of %s built), %d bytes of state", manifest.version, ", ".join(sessions),
+        ", ".join(sessions.built), len(state_bytes),
     )
     totals = {}
     if manifest.totals is not None and with_totals:
@@ -103,14 +121,11 @@ def load_version(directory: Path, threads: int | None = None, with_totals: bool 
             totals = {name: TotalsPool.from_arrays(pool_arrays, name) for name in manifest.totals.models}
         except ValueError as error:
             raise ArtifactIntegrityError(f"{directory.name}/{manifest.totals.file}: {error}; retrain") from None
-    paths = {}
-    for name, entry in manifest.models.items():
-        if isinstance(entry, TreeEntry) and entry.paths_file is not None:
-            where = f"{directory.name}/{entry.paths_file}"
-            try:
-                paths[name] = TreePaths.from_bytes(read_verified(directory, manifest.files, entry.paths_file), where)
-            except ValueError as error:
-                raise ArtifactIntegrityError(f"{error}; retrain") from None
+    paths = OnFirstUse({
+        name: partial(parse_paths, read_verified(directory, manifest.files, entry.paths_file),
+                      f"{directory.name}/{entry.paths_file}")
+        for name, entry in manifest.models.items() if isinstance(entry, TreeEntry) and entry.paths_file is not None
+    })
     return ModelVersion(
         name=manifest.version,
         manifest=manifest,

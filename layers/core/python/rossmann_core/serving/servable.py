@@ -113,10 +113,14 @@ class Servable:
             return self._every_store[model]
 
     def warm(self) -> None:
-        """Compute :attr:`origin_stats`, :attr:`assumed` and the default model's forecast of every store (what
-        ``POST /totals`` cuts from) now, not in a request (docs/decisions/020-snapstart.md)."""
+        """Compute :attr:`origin_stats`, :attr:`assumed`, every model's session and node values, and the default
+        model's forecast of every store (what ``POST /totals`` cuts from) now, not in a request
+        (docs/decisions/020-snapstart.md)."""
         for name in ("origin_stats", "assumed"):
             getattr(self, name)
+        for built_on_first_use in (self.version.sessions, self.version.paths):
+            for model in built_on_first_use:
+                built_on_first_use[model]
         self.every_store(self.default_model)
 
     @property
