@@ -19,9 +19,9 @@ outside the repository) so that a second run only rescores.
 Variants: ``--holdout-days 42`` trains as the served models are (up to C-42, corrected on C-41..C by training's
 rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead (the
 store's number as an ordinal), ``lightgbm-ordinal`` LightGBM with the store as an ordinal, ``lightgbm-cat8`` with
-small categorical splits (:func:`fitted_model`); ``--customers`` adds the Customers history up to the statistics'
-day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of customers); positional
-cutoffs run only those windows.
+small categorical splits (:func:`fitted_model`); ``--size small`` 500 rounds of 63 leaves (:data:`SIZES`);
+``--customers`` adds the Customers history up to the statistics' day (mean log customers by weekday x promo, log
+sales per customer, the 91-day trend of customers); positional cutoffs run only those windows.
 
     PYTHONPATH=...:<lightgbm dir> .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest
         artifacts> --cache /tmp/direct --out reports/direct_gbm.json
@@ -69,6 +69,8 @@ PARAMS = {
     "max_cat_to_onehot": 4, "cat_smooth": 10, "max_bin": 255, "seed": 0, "verbose": -1,
 }
 ROUNDS = 1500
+SIZES = {"large": (ROUNDS, {}), "small": (500, {"learning_rate": 0.1, "num_leaves": 63})}
+"""Rounds and the parameters that differ from PARAMS, by ``--size``: the small model has a sixth of the nodes."""
 SMALL_CATEGORICAL_SPLITS = {"max_cat_threshold": 8}
 """Each categorical split sends at most 8 stores one way: an ONNX tree ensemble tests a store against each listed
 category in its own node (the default, 32, made 200 trees on 1,115 stores 13.6 MB)."""
@@ -152,7 +154,7 @@ def served_rows(dataset: Dataset, version_dir: Path) -> tuple[int, np.ndarray, n
             forecast.sales[scored].astype(np.float64))
 
 
-def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray) -> Any:
+def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray, size: str = "large") -> Any:
     """LightGBM with the store as a categorical feature (``lightgbm``; ``lightgbm-cat8``: at most 8 stores on a
     split's one side, :data:`SMALL_CATEGORICAL_SPLITS`) or as an ordinal code (``lightgbm-ordinal``), or
     scikit-learn's HistGradientBoosting (at most 255 categories, so the store stays an ordinal code there, split like
@@ -162,9 +164,10 @@ def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray) -> Any:
 
         names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
         categorical = [] if library == "lightgbm-ordinal" else ["store"]
-        params = PARAMS | (SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {})
+        rounds, sized = SIZES[size]
+        params = PARAMS | sized | (SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {})
         data = lightgbm.Dataset(train_x, train_y, feature_name=names, categorical_feature=categorical)
-        return lightgbm.train(params, data, num_boost_round=ROUNDS)
+        return lightgbm.train(params, data, num_boost_round=rounds)
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
@@ -181,7 +184,7 @@ def open_days_with_sales(panel: Panel, first: int, last: int) -> tuple[np.ndarra
 
 
 def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.ndarray, library: str,
-                    holdout_days: int, customers: np.ndarray | None = None) -> np.ndarray:
+                    holdout_days: int, customers: np.ndarray | None = None, size: str = "large") -> np.ndarray:
     """The direct model's forecast in euros of the store-days (n,) after day index ``cutoff``.
 
     ``holdout_days`` 0: trained on every open day with sales up to the cutoff, statistics at the cutoff, no
@@ -197,7 +200,7 @@ def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.nd
     cust = None if customers is None else customer_stats(dataset, customers, trained_to)
     train_x = direct_features(dataset, events, stats, train_store, train_day, cust)
     started = time.perf_counter()
-    model = fitted_model(library, train_x, np.log(panel.sales[train_store, train_day].astype(np.float64)))
+    model = fitted_model(library, train_x, np.log(panel.sales[train_store, train_day].astype(np.float64)), size)
     log.info("direct model on %d rows fitted in %.0f s", len(train_day), time.perf_counter() - started)
     factor = 1.0
     if holdout_days:
@@ -221,7 +224,7 @@ def summary(per_window: list[dict[str, float]], robust: np.ndarray, served: np.n
             "windows_better_than_served": int((robust < served).sum())}
 
 
-def study(windows: list[dict[str, Any]], library: str, holdout_days: int) -> dict[str, Any]:
+def study(windows: list[dict[str, Any]], library: str, holdout_days: int, size: str) -> dict[str, Any]:
     """Per window and blend weight of the direct model: scores; the summary and leave-one-window-out choice."""
     per_weight = {float(w): [scores(win["actual"], np.exp(w * np.log(win["direct"]) + (1 - w) * np.log(
         win["ensemble"]))) for win in windows] for w in WEIGHTS}
@@ -232,7 +235,7 @@ def study(windows: list[dict[str, Any]], library: str, holdout_days: int) -> dic
         left_out.append({"weight": best, "rmspe_without_worst_row": float(robust[best][k])})
     return {
         "cutoffs": [w["cutoff"] for w in windows], "library": library, "holdout_days": holdout_days,
-        "params": PARAMS, "rounds": ROUNDS,
+        "params": PARAMS | SIZES[size][1], "rounds": SIZES[size][0],
         "features": list(DIRECT_FEATURES),
         "per_weight_of_direct": {str(w): summary(per, robust[w], robust[0.0]) for w, per in per_weight.items()},
         "leave_one_window_out": {"windows": left_out,
@@ -249,6 +252,7 @@ def main() -> None:
     parser.add_argument("--library", choices=LIBRARIES, default="lightgbm")
     parser.add_argument("--holdout-days", type=int, default=0, help="train up to the cutoff less these days")
     parser.add_argument("--customers", action="store_true", help="add the Customers history features")
+    parser.add_argument("--size", choices=tuple(SIZES), default="large", help="rounds and leaves (SIZES)")
     parser.add_argument("--data-dir")
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -260,13 +264,15 @@ def main() -> None:
         if args.cutoffs and version_dir.parent.parent.name not in args.cutoffs:
             continue
         cutoff, store, day, actual, ensemble = served_rows(dataset, version_dir)
-        variant = f"{args.library}-{args.holdout_days}{'-customers' if args.customers else ''}"
+        small = "-small" if args.size == "small" else ""
+        variant = f"{args.library}{small}-{args.holdout_days}{'-customers' if args.customers else ''}"
         name = f"{variant}-{dataset.panel.dates[cutoff]}.npy"
         cached = Path(args.cache, name) if args.cache else None
         if cached is not None and cached.is_file():
             direct = np.load(cached)
         else:
-            direct = direct_forecast(dataset, cutoff, store, day, args.library, args.holdout_days, customers)
+            direct = direct_forecast(dataset, cutoff, store, day, args.library, args.holdout_days, customers,
+                                     args.size)
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 np.save(cached, direct)
@@ -274,7 +280,7 @@ def main() -> None:
                         "direct": direct})
         log.info("window %s: direct %s, served %s", windows[-1]["cutoff"], scores(actual, direct),
                  scores(actual, ensemble))
-    result = study(windows, args.library, args.holdout_days) | {"customers": args.customers}
+    result = study(windows, args.library, args.holdout_days, args.size) | {"customers": args.customers}
     print(json.dumps(result, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
