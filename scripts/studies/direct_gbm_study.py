@@ -20,8 +20,9 @@ Variants: ``--holdout-days 42`` trains as the served models are (up to C-42, cor
 rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead (the
 store's number as an ordinal), ``lightgbm-ordinal`` LightGBM with the store as an ordinal, ``lightgbm-cat8`` with
 small categorical splits (:func:`fitted_model`); ``--size small`` 500 rounds of 63 leaves (:data:`SIZES`);
-``--customers`` adds the Customers history up to the statistics' day (mean log customers by weekday x promo, log
-sales per customer, the 91-day trend of customers); positional cutoffs run only those windows.
+``--events-as-served`` and ``--without-until`` (:func:`direct_forecast`); ``--customers`` adds the Customers history
+up to the statistics' day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of
+customers); positional cutoffs run only those windows.
 
     PYTHONPATH=...:<lightgbm dir> .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest
         artifacts> --cache /tmp/direct --out reports/direct_gbm.json
@@ -69,6 +70,8 @@ PARAMS = {
     "max_cat_to_onehot": 4, "cat_smooth": 10, "max_bin": 255, "seed": 0, "verbose": -1,
 }
 ROUNDS = 1500
+UNTIL_FEATURES = ("days_until_state_holiday", "days_until_school_holiday", "days_until_closed", "days_until_promo")
+"""Distances to the next event: in sample they see the real future, when forecasting only the known horizon."""
 SIZES = {"large": (ROUNDS, {}), "small": (500, {"learning_rate": 0.1, "num_leaves": 63})}
 """Rounds and the parameters that differ from PARAMS, by ``--size``: the small model has a sixth of the nodes."""
 SMALL_CATEGORICAL_SPLITS = {"max_cat_threshold": 8}
@@ -184,21 +187,25 @@ def open_days_with_sales(panel: Panel, first: int, last: int) -> tuple[np.ndarra
 
 
 def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.ndarray, library: str,
-                    holdout_days: int, customers: np.ndarray | None = None, size: str = "large") -> np.ndarray:
+                    holdout_days: int, customers: np.ndarray | None = None, size: str = "large",
+                    events_as_served: bool = False, without_until: bool = False) -> np.ndarray:
     """The direct model's forecast in euros of the store-days (n,) after day index ``cutoff``.
 
     ``holdout_days`` 0: trained on every open day with sales up to the cutoff, statistics at the cutoff, no
     correction. Above 0, as the served models are: trained up to ``cutoff - holdout_days`` with the statistics
     there, corrected by training's rule on the days after it (forecast with those statistics), and forecasting the
     test days with the statistics at the cutoff. ``customers``: :func:`customers_panel` to add the Customers
-    history features (:func:`customer_stats`, at the same origins as the sales statistics).
+    history features (:func:`customer_stats`, at the same origins as the sales statistics). ``events_as_served``:
+    the test days' event distances from the data up to the cutoff's horizon only (what serving knows; else from the
+    whole data, which sees promotions, closures and holidays after the horizon); ``without_until``: the
+    :data:`UNTIL_FEATURES` set to 0 in training and forecasting.
     """
     panel, events = dataset.panel, event_distances(dataset.panel)
     trained_to = cutoff - holdout_days
     train_store, train_day = open_days_with_sales(panel, 0, trained_to)
     stats = origin_stats(panel, trained_to)
     cust = None if customers is None else customer_stats(dataset, customers, trained_to)
-    train_x = direct_features(dataset, events, stats, train_store, train_day, cust)
+    train_x = without_columns(direct_features(dataset, events, stats, train_store, train_day, cust), without_until)
     started = time.perf_counter()
     model = fitted_model(library, train_x, np.log(panel.sales[train_store, train_day].astype(np.float64)), size)
     log.info("direct model on %d rows fitted in %.0f s", len(train_day), time.perf_counter() - started)
@@ -209,7 +216,17 @@ def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.nd
         factor = correction_factor(panel.sales[calib_store, calib_day].astype(np.float64), calib)
         stats = origin_stats(panel, cutoff)
         cust = None if customers is None else customer_stats(dataset, customers, cutoff)
-    return factor * np.exp(model.predict(direct_features(dataset, events, stats, store, day, cust)))
+    if events_as_served:
+        events = event_distances(panel.window(panel.start, panel.dates[cutoff] + HORIZON_DAYS * DAY))
+    test_x = without_columns(direct_features(dataset, events, stats, store, day, cust), without_until)
+    return factor * np.exp(model.predict(test_x))
+
+
+def without_columns(features: np.ndarray, without_until: bool) -> np.ndarray:
+    """``features`` with the :data:`UNTIL_FEATURES` columns set to 0 when ``without_until``."""
+    if without_until:
+        features[:, [DIRECT_FEATURES.index(name) for name in UNTIL_FEATURES]] = 0
+    return features
 
 
 def scores(actual: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
@@ -253,6 +270,8 @@ def main() -> None:
     parser.add_argument("--holdout-days", type=int, default=0, help="train up to the cutoff less these days")
     parser.add_argument("--customers", action="store_true", help="add the Customers history features")
     parser.add_argument("--size", choices=tuple(SIZES), default="large", help="rounds and leaves (SIZES)")
+    parser.add_argument("--events-as-served", action="store_true", help="test days' event distances as served")
+    parser.add_argument("--without-until", action="store_true", help="no distances to the next event")
     parser.add_argument("--data-dir")
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -265,14 +284,16 @@ def main() -> None:
             continue
         cutoff, store, day, actual, ensemble = served_rows(dataset, version_dir)
         small = "-small" if args.size == "small" else ""
-        variant = f"{args.library}{small}-{args.holdout_days}{'-customers' if args.customers else ''}"
+        flags = {"-customers": args.customers, "-served-events": args.events_as_served,
+                 "-without-until": args.without_until}
+        variant = f"{args.library}{small}-{args.holdout_days}" + "".join(k for k, on in flags.items() if on)
         name = f"{variant}-{dataset.panel.dates[cutoff]}.npy"
         cached = Path(args.cache, name) if args.cache else None
         if cached is not None and cached.is_file():
             direct = np.load(cached)
         else:
             direct = direct_forecast(dataset, cutoff, store, day, args.library, args.holdout_days, customers,
-                                     args.size)
+                                     args.size, args.events_as_served, args.without_until)
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 np.save(cached, direct)
@@ -280,7 +301,8 @@ def main() -> None:
                         "direct": direct})
         log.info("window %s: direct %s, served %s", windows[-1]["cutoff"], scores(actual, direct),
                  scores(actual, ensemble))
-    result = study(windows, args.library, args.holdout_days, args.size) | {"customers": args.customers}
+    result = study(windows, args.library, args.holdout_days, args.size) | {
+        "customers": args.customers, "events_as_served": args.events_as_served, "without_until": args.without_until}
     print(json.dumps(result, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
