@@ -196,9 +196,10 @@ def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.nd
     there, corrected by training's rule on the days after it (forecast with those statistics), and forecasting the
     test days with the statistics at the cutoff. ``customers``: :func:`customers_panel` to add the Customers
     history features (:func:`customer_stats`, at the same origins as the sales statistics). ``events_as_served``:
-    the test days' event distances from the data up to the cutoff's horizon only (what serving knows; else from the
-    whole data, which sees promotions, closures and holidays after the horizon); ``without_until``: the
-    :data:`UNTIL_FEATURES` set to 0 in training and forecasting.
+    the test days' event distances from the data up to the cutoff's horizon only, the calibration days' from the data
+    up to the cutoff (what serving and training know; else from the whole data, which sees promotions, closures and
+    holidays after them); ``without_until``: the :data:`UNTIL_FEATURES` set to 0 in training, calibration and
+    forecasting.
     """
     panel, events = dataset.panel, event_distances(dataset.panel)
     trained_to = cutoff - holdout_days
@@ -212,7 +213,9 @@ def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.nd
     factor = 1.0
     if holdout_days:
         calib_store, calib_day = open_days_with_sales(panel, trained_to + 1, cutoff)
-        calib = np.exp(model.predict(direct_features(dataset, events, stats, calib_store, calib_day, cust)))
+        calib_events = event_distances(panel.window(panel.start, panel.dates[cutoff])) if events_as_served else events
+        calib_x = direct_features(dataset, calib_events, stats, calib_store, calib_day, cust)
+        calib = np.exp(model.predict(without_columns(calib_x, without_until)))
         factor = correction_factor(panel.sales[calib_store, calib_day].astype(np.float64), calib)
         stats = origin_stats(panel, cutoff)
         cust = None if customers is None else customer_stats(dataset, customers, cutoff)
