@@ -161,21 +161,22 @@ def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray, size: s
     """LightGBM with the store as a categorical feature (``lightgbm``; ``lightgbm-cat8``: at most 8 stores on a
     split's one side, :data:`SMALL_CATEGORICAL_SPLITS`) or as an ordinal code (``lightgbm-ordinal``), or
     scikit-learn's HistGradientBoosting (at most 255 categories, so the store stays an ordinal code there, split like
-    any number); each has ``predict``."""
+    any number); each has ``predict``. ``size``: the rounds and parameters of :data:`SIZES`, for either library."""
+    rounds, sized = SIZES[size]
+    params = PARAMS | sized
     if library.startswith("lightgbm"):
         import lightgbm
 
         names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
         categorical = [] if library == "lightgbm-ordinal" else ["store"]
-        rounds, sized = SIZES[size]
-        params = PARAMS | sized | (SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {})
+        params |= SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {}
         data = lightgbm.Dataset(train_x, train_y, feature_name=names, categorical_feature=categorical)
         return lightgbm.train(params, data, num_boost_round=rounds)
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
-        max_iter=ROUNDS, learning_rate=PARAMS["learning_rate"], max_leaf_nodes=PARAMS["num_leaves"],
-        min_samples_leaf=PARAMS["min_data_in_leaf"], l2_regularization=1.0, early_stopping=False, random_state=0)
+        max_iter=rounds, learning_rate=params["learning_rate"], max_leaf_nodes=params["num_leaves"],
+        min_samples_leaf=params["min_data_in_leaf"], l2_regularization=1.0, early_stopping=False, random_state=0)
     return model.fit(train_x, train_y)
 
 
