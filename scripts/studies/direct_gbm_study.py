@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.data.panel import Panel, attach_covariates
+from rossmann_core.data.panel import Panel
 from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import (
     CALENDAR_FEATURES,
@@ -52,7 +52,7 @@ from rossmann_core.features.tabular import (
 )
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.version import load_version
-from scripts.studies.interval_pool_study import window_versions
+from scripts.studies.interval_pool_study import test_panel, window_versions
 from training import config
 from training.calibration import correction_factor
 from training.data import Dataset, load_dataset
@@ -147,8 +147,7 @@ def served_rows(dataset: Dataset, version_dir: Path) -> tuple[int, np.ndarray, n
     each, on the window's scored rows as the backtest scores them."""
     version = load_version(version_dir)
     cutoff = version.history.dates[-1]
-    panel = attach_covariates(version.history, dataset.panel.window(cutoff + DAY, cutoff + HORIZON_DAYS * DAY))
-    forecast = forecast_panel(version, panel, version.history.n_days - 1, HORIZON_DAYS, config.ENSEMBLE)
+    forecast = forecast_panel(version, *test_panel(dataset, version, cutoff), HORIZON_DAYS, config.ENSEMBLE)
     day = ((forecast.date - dataset.panel.start) / DAY).astype(np.int64)
     store = version.stores.index_of(forecast.store)
     sales = dataset.panel.sales[store, day]
