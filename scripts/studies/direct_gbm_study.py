@@ -19,9 +19,10 @@ outside the repository) so that a second run only rescores.
 Variants: ``--holdout-days 42`` trains as the served models are (up to C-42, corrected on C-41..C by training's
 rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead (the
 store's number as an ordinal), ``lightgbm-ordinal`` LightGBM with the store as an ordinal, ``lightgbm-cat8`` with
-small categorical splits (:func:`fitted_model`); ``--customers`` adds the Customers history up to the statistics'
-day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of customers); positional
-cutoffs run only those windows.
+small categorical splits (:func:`fitted_model`); ``--size small`` 500 rounds of 63 leaves (:data:`SIZES`);
+``--events-as-served`` and ``--without-until`` (:func:`direct_forecast`); ``--customers`` adds the Customers history
+up to the statistics' day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of
+customers); positional cutoffs run only those windows.
 
     PYTHONPATH=...:<lightgbm dir> .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest
         artifacts> --cache /tmp/direct --out reports/direct_gbm.json
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from rossmann_core import HORIZON_DAYS
-from rossmann_core.data.panel import Panel, attach_covariates
+from rossmann_core.data.panel import Panel
 from rossmann_core.features.history import OriginStats, origin_stats
 from rossmann_core.features.tabular import (
     CALENDAR_FEATURES,
@@ -51,7 +52,7 @@ from rossmann_core.features.tabular import (
 )
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.version import load_version
-from scripts.studies.interval_pool_study import window_versions
+from scripts.studies.interval_pool_study import test_panel, window_versions
 from training import config
 from training.calibration import correction_factor
 from training.data import Dataset, load_dataset
@@ -69,6 +70,10 @@ PARAMS = {
     "max_cat_to_onehot": 4, "cat_smooth": 10, "max_bin": 255, "seed": 0, "verbose": -1,
 }
 ROUNDS = 1500
+UNTIL_FEATURES = ("days_until_state_holiday", "days_until_school_holiday", "days_until_closed", "days_until_promo")
+"""Distances to the next event: in sample they see the real future, when forecasting only the known horizon."""
+SIZES = {"large": (ROUNDS, {}), "small": (500, {"learning_rate": 0.1, "num_leaves": 63})}
+"""Rounds and the parameters that differ from PARAMS, by ``--size``: the small model has a sixth of the nodes."""
 SMALL_CATEGORICAL_SPLITS = {"max_cat_threshold": 8}
 """Each categorical split sends at most 8 stores one way: an ONNX tree ensemble tests a store against each listed
 category in its own node (the default, 32, made 200 trees on 1,115 stores 13.6 MB)."""
@@ -142,8 +147,7 @@ def served_rows(dataset: Dataset, version_dir: Path) -> tuple[int, np.ndarray, n
     each, on the window's scored rows as the backtest scores them."""
     version = load_version(version_dir)
     cutoff = version.history.dates[-1]
-    panel = attach_covariates(version.history, dataset.panel.window(cutoff + DAY, cutoff + HORIZON_DAYS * DAY))
-    forecast = forecast_panel(version, panel, version.history.n_days - 1, HORIZON_DAYS, config.ENSEMBLE)
+    forecast = forecast_panel(version, *test_panel(dataset, version, cutoff), HORIZON_DAYS, config.ENSEMBLE)
     day = ((forecast.date - dataset.panel.start) / DAY).astype(np.int64)
     store = version.stores.index_of(forecast.store)
     sales = dataset.panel.sales[store, day]
@@ -152,24 +156,26 @@ def served_rows(dataset: Dataset, version_dir: Path) -> tuple[int, np.ndarray, n
             forecast.sales[scored].astype(np.float64))
 
 
-def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray) -> Any:
+def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray, size: str = "large") -> Any:
     """LightGBM with the store as a categorical feature (``lightgbm``; ``lightgbm-cat8``: at most 8 stores on a
     split's one side, :data:`SMALL_CATEGORICAL_SPLITS`) or as an ordinal code (``lightgbm-ordinal``), or
     scikit-learn's HistGradientBoosting (at most 255 categories, so the store stays an ordinal code there, split like
-    any number); each has ``predict``."""
+    any number); each has ``predict``. ``size``: the rounds and parameters of :data:`SIZES`, for either library."""
+    rounds, sized = SIZES[size]
+    params = PARAMS | sized
     if library.startswith("lightgbm"):
         import lightgbm
 
         names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
         categorical = [] if library == "lightgbm-ordinal" else ["store"]
-        params = PARAMS | (SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {})
+        params |= SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {}
         data = lightgbm.Dataset(train_x, train_y, feature_name=names, categorical_feature=categorical)
-        return lightgbm.train(params, data, num_boost_round=ROUNDS)
+        return lightgbm.train(params, data, num_boost_round=rounds)
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
-        max_iter=ROUNDS, learning_rate=PARAMS["learning_rate"], max_leaf_nodes=PARAMS["num_leaves"],
-        min_samples_leaf=PARAMS["min_data_in_leaf"], l2_regularization=1.0, early_stopping=False, random_state=0)
+        max_iter=rounds, learning_rate=params["learning_rate"], max_leaf_nodes=params["num_leaves"],
+        min_samples_leaf=params["min_data_in_leaf"], l2_regularization=1.0, early_stopping=False, random_state=0)
     return model.fit(train_x, train_y)
 
 
@@ -181,32 +187,49 @@ def open_days_with_sales(panel: Panel, first: int, last: int) -> tuple[np.ndarra
 
 
 def direct_forecast(dataset: Dataset, cutoff: int, store: np.ndarray, day: np.ndarray, library: str,
-                    holdout_days: int, customers: np.ndarray | None = None) -> np.ndarray:
+                    holdout_days: int, customers: np.ndarray | None = None, size: str = "large",
+                    events_as_served: bool = False, without_until: bool = False) -> np.ndarray:
     """The direct model's forecast in euros of the store-days (n,) after day index ``cutoff``.
 
     ``holdout_days`` 0: trained on every open day with sales up to the cutoff, statistics at the cutoff, no
     correction. Above 0, as the served models are: trained up to ``cutoff - holdout_days`` with the statistics
     there, corrected by training's rule on the days after it (forecast with those statistics), and forecasting the
     test days with the statistics at the cutoff. ``customers``: :func:`customers_panel` to add the Customers
-    history features (:func:`customer_stats`, at the same origins as the sales statistics).
+    history features (:func:`customer_stats`, at the same origins as the sales statistics). ``events_as_served``:
+    the test days' event distances from the data up to the cutoff's horizon only, the calibration days' from the data
+    up to the cutoff (what serving and training know; else from the whole data, which sees promotions, closures and
+    holidays after them); ``without_until``: the :data:`UNTIL_FEATURES` set to 0 in training, calibration and
+    forecasting.
     """
     panel, events = dataset.panel, event_distances(dataset.panel)
     trained_to = cutoff - holdout_days
     train_store, train_day = open_days_with_sales(panel, 0, trained_to)
     stats = origin_stats(panel, trained_to)
     cust = None if customers is None else customer_stats(dataset, customers, trained_to)
-    train_x = direct_features(dataset, events, stats, train_store, train_day, cust)
+    train_x = without_columns(direct_features(dataset, events, stats, train_store, train_day, cust), without_until)
     started = time.perf_counter()
-    model = fitted_model(library, train_x, np.log(panel.sales[train_store, train_day].astype(np.float64)))
+    model = fitted_model(library, train_x, np.log(panel.sales[train_store, train_day].astype(np.float64)), size)
     log.info("direct model on %d rows fitted in %.0f s", len(train_day), time.perf_counter() - started)
     factor = 1.0
     if holdout_days:
         calib_store, calib_day = open_days_with_sales(panel, trained_to + 1, cutoff)
-        calib = np.exp(model.predict(direct_features(dataset, events, stats, calib_store, calib_day, cust)))
+        calib_events = event_distances(panel.window(panel.start, panel.dates[cutoff])) if events_as_served else events
+        calib_x = direct_features(dataset, calib_events, stats, calib_store, calib_day, cust)
+        calib = np.exp(model.predict(without_columns(calib_x, without_until)))
         factor = correction_factor(panel.sales[calib_store, calib_day].astype(np.float64), calib)
         stats = origin_stats(panel, cutoff)
         cust = None if customers is None else customer_stats(dataset, customers, cutoff)
-    return factor * np.exp(model.predict(direct_features(dataset, events, stats, store, day, cust)))
+    if events_as_served:
+        events = event_distances(panel.window(panel.start, panel.dates[cutoff] + HORIZON_DAYS * DAY))
+    test_x = without_columns(direct_features(dataset, events, stats, store, day, cust), without_until)
+    return factor * np.exp(model.predict(test_x))
+
+
+def without_columns(features: np.ndarray, without_until: bool) -> np.ndarray:
+    """``features`` with the :data:`UNTIL_FEATURES` columns set to 0 when ``without_until``."""
+    if without_until:
+        features[:, [DIRECT_FEATURES.index(name) for name in UNTIL_FEATURES]] = 0
+    return features
 
 
 def scores(actual: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
@@ -221,7 +244,7 @@ def summary(per_window: list[dict[str, float]], robust: np.ndarray, served: np.n
             "windows_better_than_served": int((robust < served).sum())}
 
 
-def study(windows: list[dict[str, Any]], library: str, holdout_days: int) -> dict[str, Any]:
+def study(windows: list[dict[str, Any]], library: str, holdout_days: int, size: str) -> dict[str, Any]:
     """Per window and blend weight of the direct model: scores; the summary and leave-one-window-out choice."""
     per_weight = {float(w): [scores(win["actual"], np.exp(w * np.log(win["direct"]) + (1 - w) * np.log(
         win["ensemble"]))) for win in windows] for w in WEIGHTS}
@@ -232,7 +255,7 @@ def study(windows: list[dict[str, Any]], library: str, holdout_days: int) -> dic
         left_out.append({"weight": best, "rmspe_without_worst_row": float(robust[best][k])})
     return {
         "cutoffs": [w["cutoff"] for w in windows], "library": library, "holdout_days": holdout_days,
-        "params": PARAMS, "rounds": ROUNDS,
+        "params": PARAMS | SIZES[size][1], "rounds": SIZES[size][0],
         "features": list(DIRECT_FEATURES),
         "per_weight_of_direct": {str(w): summary(per, robust[w], robust[0.0]) for w, per in per_weight.items()},
         "leave_one_window_out": {"windows": left_out,
@@ -249,6 +272,9 @@ def main() -> None:
     parser.add_argument("--library", choices=LIBRARIES, default="lightgbm")
     parser.add_argument("--holdout-days", type=int, default=0, help="train up to the cutoff less these days")
     parser.add_argument("--customers", action="store_true", help="add the Customers history features")
+    parser.add_argument("--size", choices=tuple(SIZES), default="large", help="rounds and leaves (SIZES)")
+    parser.add_argument("--events-as-served", action="store_true", help="test days' event distances as served")
+    parser.add_argument("--without-until", action="store_true", help="no distances to the next event")
     parser.add_argument("--data-dir")
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -260,13 +286,17 @@ def main() -> None:
         if args.cutoffs and version_dir.parent.parent.name not in args.cutoffs:
             continue
         cutoff, store, day, actual, ensemble = served_rows(dataset, version_dir)
-        variant = f"{args.library}-{args.holdout_days}{'-customers' if args.customers else ''}"
+        small = "-small" if args.size == "small" else ""
+        flags = {"-customers": args.customers, "-served-events": args.events_as_served,
+                 "-without-until": args.without_until}
+        variant = f"{args.library}{small}-{args.holdout_days}" + "".join(k for k, on in flags.items() if on)
         name = f"{variant}-{dataset.panel.dates[cutoff]}.npy"
         cached = Path(args.cache, name) if args.cache else None
         if cached is not None and cached.is_file():
             direct = np.load(cached)
         else:
-            direct = direct_forecast(dataset, cutoff, store, day, args.library, args.holdout_days, customers)
+            direct = direct_forecast(dataset, cutoff, store, day, args.library, args.holdout_days, customers,
+                                     args.size, args.events_as_served, args.without_until)
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 np.save(cached, direct)
@@ -274,7 +304,8 @@ def main() -> None:
                         "direct": direct})
         log.info("window %s: direct %s, served %s", windows[-1]["cutoff"], scores(actual, direct),
                  scores(actual, ensemble))
-    result = study(windows, args.library, args.holdout_days) | {"customers": args.customers}
+    result = study(windows, args.library, args.holdout_days, args.size) | {
+        "customers": args.customers, "events_as_served": args.events_as_served, "without_until": args.without_until}
     print(json.dumps(result, indent=1))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
