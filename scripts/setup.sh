@@ -6,6 +6,11 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 stamp=.venv/.requirements.sha256
 wanted=$(cat requirements-dev.txt training/requirements.txt layers/runtime/requirements.txt functions/*/requirements.txt | sha256sum | cut -d' ' -f1)
+# LightGBM (the direct model's training) needs the system's OpenMP runtime.
+if ! ldconfig -p | grep -q 'libgomp\.so\.1'; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libgomp1 >/dev/null; } \
+    || { echo "setup: LightGBM needs libgomp.so.1: install Debian's libgomp1" >&2; exit 1; }
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
