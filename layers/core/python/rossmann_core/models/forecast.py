@@ -48,10 +48,12 @@ def horizon_rows(panel: Panel, origin: int, horizon: int, store_rows: np.ndarray
 
 
 def predict_log_sales(version: ModelVersion, model: str, features: np.ndarray) -> np.ndarray:
-    """log(sales) before correction, shape (n,), for an (n, n_features) float32 matrix."""
-    session = version.sessions[model]
-    output = session.run(None, {FEATURES_INPUT: features})[0].reshape(-1)
-    return version.manifest.models[model].target.decode(features, output)
+    """log(sales) before correction of tree model ``model``, shape (n,), for an (n, n_features) float32 matrix."""
+    entry = version.manifest.models[model]
+    if not isinstance(entry, TreeEntry):
+        raise TypeError(f"{model} is not a tree model of version {version.name}")
+    output = version.sessions[model].run(None, {FEATURES_INPUT: features})[0].reshape(-1)
+    return entry.target.decode(features, output)
 
 
 def tree_features(
