@@ -159,8 +159,8 @@ def test_one_window_writes_run_backtest_s_result(
          r"backtest window 3 of 3 \(cutoff 2013-06-09\): too little history before it; the data start on "
          r"2013-01-01 and training rf needs a cutoff on or after 2013-07-16"),
         ("2013-08-19", 2, "ensemble", DEFAULT_LSTM,
-         r"window 2 of 2 \(cutoff 2013-07-08\): too little history .* training rf \+ hgb \+ lstm needs a cutoff on or "
-         r"after 2013-07-16"),
+         r"window 2 of 2 \(cutoff 2013-07-08\): too little history .* training rf \+ hgb \+ direct \+ lstm needs a "
+         r"cutoff on or after 2013-07-16"),
         ("2013-05-19", 1, "lstm", TWO_EPOCH_LSTM,
          r"window 1 of 1 \(cutoff 2013-05-19\): too little history .* training lstm needs a cutoff on or "
          r"after 2013-05-20"),
