@@ -16,7 +16,7 @@ from api_support import serving
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.data.panel import attach_covariates
 from rossmann_core.features.tabular import FeatureBuilder
-from rossmann_core.models.forecast import horizon_rows
+from rossmann_core.models.forecast import forecast_panel, horizon_rows
 from rossmann_core.models.version import ModelVersion
 from synthetic import SyntheticData, write_synthetic_data
 from training.backtest import run_backtest
@@ -175,3 +175,17 @@ def served_rows(version: ModelVersion, dataset: Dataset, days: int) -> tuple[np.
                                                                     HOLDOUT_CUTOFF + np.timedelta64(days, "D")))
     rows = horizon_rows(panel, origin, days, np.arange(len(panel.store_ids)))
     return panel, FeatureBuilder(panel, version.stores).build(*rows)
+
+
+def assert_serves_refit(version: ModelVersion, dataset: Dataset, model: str,
+                        predict: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Serving's forecast of tree model ``model`` through onnxruntime, the 21 days after the origin, equals on
+    every open day ``predict`` (the library's raw output of a refit on the same rows) decoded by the model's target,
+    times the manifest's correction."""
+    panel, features = served_rows(version, dataset, 21)
+    forecast = forecast_panel(version, panel, version.history.n_days - 1, 21, model=model)
+    entry = version.manifest.models[model]
+    expected = np.exp(entry.target.decode(features, predict(features))) * entry.correction
+    opened = forecast.open == 1
+    assert opened.sum() > 8 * 15
+    np.testing.assert_allclose(forecast.sales[opened], expected[opened], rtol=1e-4)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_FOREST, served_rows
+from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_FOREST, assert_serves_refit, served_rows
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.tree_target import BASELINE_TARGET
@@ -43,15 +43,8 @@ def test_served_forecast_is_the_scikit_learn_model_on_the_same_rows(version_dir:
     rows = cutoff_training_rows(history, TINY_FOREST.max_train_rows, TINY_FOREST.random_state)
     features = without_features(FeatureBuilder(history, synthetic_dataset.stores).build(*rows), PER_ORIGIN_UNUSED)
     model = fit_boosting(features, history.sales[rows[:2]], TINY_BOOSTING, BASELINE_TARGET)
-    # WHEN serving forecasts the 21 days after the origin through onnxruntime
-    panel, served_features = served_rows(version, synthetic_dataset, 21)
-    forecast = forecast_panel(version, panel, version.history.n_days - 1, 21, model="hgb")
-    # THEN every open day's forecast is scikit-learn's, times the manifest's correction
-    expected = np.exp(BASELINE_TARGET.decode(served_features, model.predict(served_features)))
-    expected *= version.manifest.models["hgb"].correction
-    opened = forecast.open == 1
-    assert opened.sum() > 8 * 15
-    np.testing.assert_allclose(forecast.sales[opened], expected[opened], rtol=1e-4)
+    # THEN serving's forecasts through onnxruntime are scikit-learn's, times the manifest's correction
+    assert_serves_refit(version, synthetic_dataset, "hgb", model.predict)
 
 
 def test_the_boosting_is_accurate_on_held_out_generated_days(version_dir: Path, synthetic_dataset: Dataset) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_DIRECT, TINY_FOREST, served_rows
+from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_DIRECT, TINY_FOREST, assert_serves_refit, served_rows
 from rossmann_core import HORIZON_DAYS
 from rossmann_core.features.tabular import FEATURE_NAMES, FeatureBuilder
-from rossmann_core.models.forecast import forecast_panel, predict_log_sales
-from rossmann_core.models.tree_target import BASELINE_TARGET, LOG_TARGET
+from rossmann_core.models.forecast import predict_log_sales
+from rossmann_core.models.tree_target import BASELINE_TARGET
 from rossmann_core.models.version import load_version
 from training.data import Dataset
 from training.direct.fit import fit_direct
@@ -54,15 +54,8 @@ def test_served_direct_forecast_is_the_lightgbm_model_on_the_same_rows(version_d
     features = without_features(FeatureBuilder(history, synthetic_dataset.stores).build(*rows, in_sample=True),
                                  DIRECT_UNUSED)
     model = fit_direct(features, history.sales[rows[:2]], TINY_DIRECT)
-    # WHEN serving forecasts the 21 days after the origin through onnxruntime
-    panel, served_features = served_rows(version, synthetic_dataset, 21)
-    forecast = forecast_panel(version, panel, version.history.n_days - 1, 21, model="direct")
-    # THEN every open day's forecast is LightGBM's, times the manifest's correction
-    expected = np.exp(LOG_TARGET.decode(served_features, model.predict(served_features)))
-    expected *= version.manifest.models["direct"].correction
-    opened = forecast.open == 1
-    assert opened.sum() > 8 * 15
-    np.testing.assert_allclose(forecast.sales[opened], expected[opened], rtol=1e-4)
+    # THEN serving's forecasts through onnxruntime are LightGBM's, times the manifest's correction
+    assert_serves_refit(version, synthetic_dataset, "direct", model.predict)
 
 
 @pytest.mark.parametrize(("models", "unused"), [(("rf", "hgb"), PER_ORIGIN_UNUSED), (("direct",), DIRECT_UNUSED)])
