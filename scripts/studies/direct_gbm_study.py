@@ -19,7 +19,8 @@ outside the repository) so that a second run only rescores.
 Variants: ``--holdout-days 42`` trains as the served models are (up to C-42, corrected on C-41..C by training's
 rule, statistics at C when forecasting); ``--library sklearn`` fits scikit-learn's HistGradientBoosting instead (the
 store's number as an ordinal), ``lightgbm-ordinal`` LightGBM with the store as an ordinal, ``lightgbm-cat8`` with
-small categorical splits (:func:`fitted_model`); ``--size small`` 500 rounds of 63 leaves (:data:`SIZES`);
+small categorical splits, ``keras-ee`` the entity-embedding network of Guo & Berkhahn instead of trees
+(:func:`fitted_model`); ``--size small`` 500 rounds of 63 leaves (:data:`SIZES`);
 ``--events-as-served`` and ``--without-until`` (:func:`direct_forecast`); ``--customers`` adds the Customers history
 up to the statistics' day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of
 customers); positional cutoffs run only those windows.
@@ -52,6 +53,7 @@ from rossmann_core.features.tabular import (
 )
 from rossmann_core.models.forecast import forecast_panel
 from rossmann_core.models.version import load_version
+from scripts.studies.entity_embedding import EMBEDDING_SIZES, EPOCHS, HIDDEN_UNITS, fit_embedding_network
 from scripts.studies.interval_pool_study import test_panel, window_versions
 from training import config
 from training.calibration import correction_factor
@@ -77,7 +79,7 @@ SIZES = {"large": (ROUNDS, {}), "small": (500, {"learning_rate": 0.1, "num_leave
 SMALL_CATEGORICAL_SPLITS = {"max_cat_threshold": 8}
 """Each categorical split sends at most 8 stores one way: an ONNX tree ensemble tests a store against each listed
 category in its own node (the default, 32, made 200 trees on 1,115 stores 13.6 MB)."""
-LIBRARIES = ("lightgbm", "lightgbm-cat8", "lightgbm-ordinal", "sklearn")
+LIBRARIES = ("lightgbm", "lightgbm-cat8", "lightgbm-ordinal", "sklearn", "keras-ee")
 CUSTOMER_FEATURES = ("customers_dow_promo_mean_log", "spend_mean_log_365", "customers_trend_log_91_365")
 WEIGHTS = np.round(np.arange(0, 1.01, 0.1), 2)
 log = logging.getLogger("direct_gbm_study")
@@ -160,13 +162,16 @@ def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray, size: s
     """LightGBM with the store as a categorical feature (``lightgbm``; ``lightgbm-cat8``: at most 8 stores on a
     split's one side, :data:`SMALL_CATEGORICAL_SPLITS`) or as an ordinal code (``lightgbm-ordinal``), or
     scikit-learn's HistGradientBoosting (at most 255 categories, so the store stays an ordinal code there, split like
-    any number); each has ``predict``. ``size``: the rounds and parameters of :data:`SIZES`, for either library."""
+    any number), or the entity-embedding network (``keras-ee``, :mod:`scripts.studies.entity_embedding`; ``size``
+    does not apply); each has ``predict``. ``size``: the rounds and parameters of :data:`SIZES`, for the trees."""
     rounds, sized = SIZES[size]
     params = PARAMS | sized
+    names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
+    if library == "keras-ee":
+        return fit_embedding_network(train_x, train_y, names)
     if library.startswith("lightgbm"):
         import lightgbm
 
-        names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
         categorical = [] if library == "lightgbm-ordinal" else ["store"]
         params |= SMALL_CATEGORICAL_SPLITS if library == "lightgbm-cat8" else {}
         data = lightgbm.Dataset(train_x, train_y, feature_name=names, categorical_feature=categorical)
@@ -255,7 +260,8 @@ def study(windows: list[dict[str, Any]], library: str, holdout_days: int, size: 
         left_out.append({"weight": best, "rmspe_without_worst_row": float(robust[best][k])})
     return {
         "cutoffs": [w["cutoff"] for w in windows], "library": library, "holdout_days": holdout_days,
-        "params": PARAMS | SIZES[size][1], "rounds": SIZES[size][0],
+        **({"network": {"embedding_sizes": EMBEDDING_SIZES, "hidden_units": HIDDEN_UNITS, "epochs": EPOCHS}}
+           if library == "keras-ee" else {"params": PARAMS | SIZES[size][1], "rounds": SIZES[size][0]}),
         "features": list(DIRECT_FEATURES),
         "per_weight_of_direct": {str(w): summary(per, robust[w], robust[0.0]) for w, per in per_weight.items()},
         "leave_one_window_out": {"windows": left_out,
