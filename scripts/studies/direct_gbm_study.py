@@ -162,13 +162,13 @@ def fitted_model(library: str, train_x: np.ndarray, train_y: np.ndarray, size: s
     """LightGBM with the store as a categorical feature (``lightgbm``; ``lightgbm-cat8``: at most 8 stores on a
     split's one side, :data:`SMALL_CATEGORICAL_SPLITS`) or as an ordinal code (``lightgbm-ordinal``), or
     scikit-learn's HistGradientBoosting (at most 255 categories, so the store stays an ordinal code there, split like
-    any number), or the entity-embedding network (``keras-ee``, :mod:`scripts.studies.entity_embedding`; ``size``
-    does not apply); each has ``predict``. ``size``: the rounds and parameters of :data:`SIZES`, for the trees."""
+    any number), or the entity-embedding network (``keras-ee``, :mod:`scripts.studies.entity_embedding`); each has
+    ``predict``. ``size``: the rounds and parameters of :data:`SIZES` for the trees, the network's epochs."""
     rounds, sized = SIZES[size]
     params = PARAMS | sized
     names = list(DIRECT_FEATURES) + list(CUSTOMER_FEATURES)[: train_x.shape[1] - len(DIRECT_FEATURES)]
     if library == "keras-ee":
-        return fit_embedding_network(train_x, train_y, names)
+        return fit_embedding_network(train_x, train_y, names, EPOCHS[size])
     if library.startswith("lightgbm"):
         import lightgbm
 
@@ -260,7 +260,7 @@ def study(windows: list[dict[str, Any]], library: str, holdout_days: int, size: 
         left_out.append({"weight": best, "rmspe_without_worst_row": float(robust[best][k])})
     return {
         "cutoffs": [w["cutoff"] for w in windows], "library": library, "holdout_days": holdout_days,
-        **({"network": {"embedding_sizes": EMBEDDING_SIZES, "hidden_units": HIDDEN_UNITS, "epochs": EPOCHS}}
+        **({"network": {"embedding_sizes": EMBEDDING_SIZES, "hidden_units": HIDDEN_UNITS, "epochs": EPOCHS[size]}}
            if library == "keras-ee" else {"params": PARAMS | SIZES[size][1], "rounds": SIZES[size][0]}),
         "features": list(DIRECT_FEATURES),
         "per_weight_of_direct": {str(w): summary(per, robust[w], robust[0.0]) for w, per in per_weight.items()},

@@ -19,7 +19,8 @@ EMBEDDING_SIZES = {
 }
 """Each embedded column and the width of its embedding (the paper's for store, weekday, day, month and year)."""
 HIDDEN_UNITS = (512, 256)
-EPOCHS = 8
+EPOCHS = {"small": 8, "large": 24}
+"""Epochs by the study's ``--size``."""
 BATCH_SIZE = 2048
 LEARNING_RATE = 1e-3
 
@@ -54,9 +55,9 @@ class EmbeddingNetwork:
         return scaled.astype(np.float64) * self.target_scale + self.target_mean
 
 
-def fit_embedding_network(features: np.ndarray, log_sales: np.ndarray, names: list[str],
+def fit_embedding_network(features: np.ndarray, log_sales: np.ndarray, names: list[str], epochs: int,
                           seed: int = 0) -> EmbeddingNetwork:
-    """Fit on float32 ``features`` (n, len(names)) and their log sales (n,)."""
+    """Fit ``epochs`` passes over float32 ``features`` (n, len(names)) and their log sales (n,)."""
     import tensorflow as tf
     from tensorflow import keras
 
@@ -78,7 +79,7 @@ def fit_embedding_network(features: np.ndarray, log_sales: np.ndarray, names: li
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
     target = ((log_sales - network.target_mean) / network.target_scale).astype(np.float32)
     started = time.perf_counter()
-    model.fit(network.inputs(features), target, batch_size=BATCH_SIZE, epochs=EPOCHS, shuffle=True, verbose=0)
-    log.info("entity-embedding network: %d epochs on %d rows in %.0f s", EPOCHS, len(target),
+    model.fit(network.inputs(features), target, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True, verbose=0)
+    log.info("entity-embedding network: %d epochs on %d rows in %.0f s", epochs, len(target),
              time.perf_counter() - started)
     return EmbeddingNetwork(model, tuple(names), categories, mean, scale, network.target_mean, network.target_scale)

@@ -14,7 +14,7 @@ def test_the_network_learns_store_and_weekday_levels_and_maps_unseen_values_apar
     store_level, dow_level = rng.normal(8.5, 0.4, 30), np.array([0.1, 0.0, 0.0, -0.05, 0.05, 0.2, -0.3])
     log_sales = store_level[store] + dow_level[dow] + 0.02 * rng.normal(size=n)
     features = np.column_stack([store, dow, noise]).astype(np.float32)
-    network = fit_embedding_network(features, log_sales, ["store", "day_of_week", "noise"])
+    network = fit_embedding_network(features, log_sales, ["store", "day_of_week", "noise"], epochs=8)
     predicted = network.predict(features)
     assert np.sqrt(np.mean((predicted - log_sales) ** 2)) < 0.1 < np.std(log_sales)
     unseen = network.inputs(np.array([[99, 3, 0.0]], dtype=np.float32))
