@@ -9,7 +9,6 @@ import pytest
 from conftest import HOLDOUT_CUTOFF, TINY_BOOSTING, TINY_FOREST, assert_serves_refit, served_rows
 from rossmann_core.features.tabular import FeatureBuilder
 from rossmann_core.models.forecast import forecast_panel
-from rossmann_core.models.tree_target import BASELINE_TARGET
 from rossmann_core.models.version import load_version
 from training.data import Dataset
 from training.hgb.fit import fit_boosting
@@ -42,7 +41,7 @@ def test_served_forecast_is_the_scikit_learn_model_on_the_same_rows(version_dir:
     history = history_until(synthetic_dataset, HOLDOUT_CUTOFF)
     rows = cutoff_training_rows(history, TINY_FOREST.max_train_rows, TINY_FOREST.random_state)
     features = without_features(FeatureBuilder(history, synthetic_dataset.stores).build(*rows), PER_ORIGIN_UNUSED)
-    model = fit_boosting(features, history.sales[rows[:2]], TINY_BOOSTING, BASELINE_TARGET)
+    model = fit_boosting(features, history.sales[rows[:2]], TINY_BOOSTING)
     # THEN serving's forecasts through onnxruntime are scikit-learn's, times the manifest's correction
     assert_serves_refit(version, synthetic_dataset, "hgb", model.predict)
 

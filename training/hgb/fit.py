@@ -1,4 +1,4 @@
-"""Fit a gradient-boosted member (the per-origin boosting, the direct model) on its target."""
+"""Fit the gradient-boosted member on the forest's target (log sales minus the baseline feature)."""
 
 import logging
 import time
@@ -6,7 +6,7 @@ import time
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from rossmann_core.models.tree_target import TreeTarget
+from rossmann_core.models.tree_target import BASELINE_TARGET
 
 from ..config import BoostingSettings
 
@@ -26,11 +26,10 @@ def make_boosting(settings: BoostingSettings) -> HistGradientBoostingRegressor:
     )
 
 
-def fit_boosting(features: np.ndarray, sales: np.ndarray, settings: BoostingSettings,
-                 target: TreeTarget) -> HistGradientBoostingRegressor:
-    """Fit ``target`` of float32 features (n, n_features) and sales > 0 in euros (n,)."""
+def fit_boosting(features: np.ndarray, sales: np.ndarray, settings: BoostingSettings) -> HistGradientBoostingRegressor:
+    """Fit on float32 features (n, n_features) and sales > 0 in euros (n,)."""
     started = time.perf_counter()
     log.info("fitting %d boosting iterations on %d rows x %d features", settings.max_iter, *features.shape)
-    model = make_boosting(settings).fit(features, target.encode(features, sales))
+    model = make_boosting(settings).fit(features, BASELINE_TARGET.encode(features, sales))
     log.info("  boosting fitted in %.0f s", time.perf_counter() - started)
     return model

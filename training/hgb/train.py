@@ -30,7 +30,7 @@ def train_boosting(
     """The member's files (ONNX graph and node values), manifest entry and uncorrected calibration log forecast
     (n_calibration,)."""
     started = time.perf_counter()
-    model = fit_boosting(rows.train_x, rows.train_y, settings, BASELINE_TARGET)
+    model = fit_boosting(rows.train_x, rows.train_y, settings)
     fit_seconds = time.perf_counter() - started
     calib_log = BASELINE_TARGET.decode(rows.calib_x, model.predict(rows.calib_x))
     onnx_model = boosting_to_onnx(model, len(FEATURE_NAMES))
