@@ -1,6 +1,5 @@
 """Would a *direct* global gradient-boosting model earn a place in the blend? A screening study (issue 26, "different
-model families"), on a rolling backtest's window versions; needs LightGBM (not a project dependency:
-``pip install --target <dir> lightgbm`` and put ``<dir>`` on PYTHONPATH).
+model families"), on a rolling backtest's window versions (LightGBM and TensorFlow: the training dependencies).
 
 The served trees forecast from an origin: every training row is a (store, day, origin) triple whose history
 features use only days up to its origin. The direct model is the style that placed well on Kaggle: one model over
@@ -25,8 +24,8 @@ small categorical splits, ``keras-ee`` the entity-embedding network of Guo & Ber
 up to the statistics' day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of
 customers); positional cutoffs run only those windows.
 
-    PYTHONPATH=...:<lightgbm dir> .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest
-        artifacts> --cache /tmp/direct --out reports/direct_gbm.json
+    .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest artifacts> --cache /tmp/direct \
+        --out reports/direct_gbm.json
 """
 
 import argparse
