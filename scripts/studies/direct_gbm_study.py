@@ -24,7 +24,7 @@ small categorical splits, ``keras-ee`` the entity-embedding network of Guo & Ber
 up to the statistics' day (mean log customers by weekday x promo, log sales per customer, the 91-day trend of
 customers); positional cutoffs run only those windows.
 
-    .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest artifacts> --cache /tmp/direct \
+    .venv/bin/python scripts/studies/direct_gbm_study.py --artifacts <backtest artifacts> --cache /tmp/direct \\
         --out reports/direct_gbm.json
 """
 
