@@ -6,7 +6,7 @@ two dense layers, standardised log sales as the target. Keras, CPU; not a produc
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -66,8 +66,8 @@ def fit_embedding_network(features: np.ndarray, log_sales: np.ndarray, names: li
     numeric = features[:, [names.index(n) for n in names if n not in categories]].astype(np.float64)
     mean, scale = np.nanmean(numeric, axis=0), np.nanstd(numeric, axis=0)
     scale = np.where(scale > 0, scale, 1.0)
-    network = EmbeddingNetwork(None, tuple(names), categories, mean, scale, float(log_sales.mean()),
-                               float(log_sales.std()))
+    unfitted = EmbeddingNetwork(None, tuple(names), categories, mean, scale, float(log_sales.mean()),
+                                float(log_sales.std()))
     cat_inputs = [keras.Input(shape=(), dtype="int32", name=name) for name in categories]
     numeric_input = keras.Input(shape=(numeric.shape[1],), name="numeric")
     embedded = [keras.layers.Embedding(len(categories[name]) + 1, EMBEDDING_SIZES[name])(layer)
@@ -77,9 +77,9 @@ def fit_embedding_network(features: np.ndarray, log_sales: np.ndarray, names: li
         hidden = keras.layers.Dense(units, activation="relu")(hidden)
     model = keras.Model([*cat_inputs, numeric_input], keras.layers.Dense(1)(hidden))
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
-    target = ((log_sales - network.target_mean) / network.target_scale).astype(np.float32)
+    target = ((log_sales - unfitted.target_mean) / unfitted.target_scale).astype(np.float32)
     started = time.perf_counter()
-    model.fit(network.inputs(features), target, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True, verbose=0)
+    model.fit(unfitted.inputs(features), target, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True, verbose=0)
     log.info("entity-embedding network: %d epochs on %d rows in %.0f s", epochs, len(target),
              time.perf_counter() - started)
-    return EmbeddingNetwork(model, tuple(names), categories, mean, scale, network.target_mean, network.target_scale)
+    return replace(unfitted, model=model)
