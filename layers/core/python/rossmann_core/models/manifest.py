@@ -284,11 +284,10 @@ class Manifest:
         return {name: entry.file for name, entry in self.models.items() if isinstance(entry, TreeEntry | LstmEntry)}
 
     def graph_models(self, model: str) -> tuple[str, ...]:
-        """The models whose ONNX graphs forecasting ``model`` runs: itself, or a blend's members with a weight."""
+        """The models whose ONNX graphs forecasting ``model`` runs: itself, or a blend's members (every one its
+        weights name, as :func:`rossmann_core.models.forecast.corrected_log_sales` runs them)."""
         entry = self.models[model]
-        if isinstance(entry, BlendEntry):
-            return tuple(member for member, weight in entry.weights.items() if weight > 0)
-        return (model,)
+        return tuple(entry.weights) if isinstance(entry, BlendEntry) else (model,)
 
     @property
     def best_model(self) -> str:
